@@ -1,0 +1,34 @@
+// Package compute answers the Nova API: validation, policy and views per
+// microversion. It keeps no lifecycle logic of its own: servers are handed to
+// the instance manager, images to the image service.
+package compute
+
+import (
+	"minicloud/server/api"
+	"minicloud/server/image"
+	"minicloud/store"
+)
+
+// Config is what the compute API needs to know about this cloud.
+type Config struct {
+	// Zone is the availability zone every host is in ("nova").
+	Zone string
+	// Host is the compute host's name (os-hypervisors, OS-EXT-SRV-ATTR:host).
+	Host string
+}
+
+// Service serves the compute API.
+type Service struct {
+	db     *store.DB
+	auth   api.TokenValidator
+	images *image.Service
+	cfg    Config
+	quota  *quotaEngine
+	// identityURL is where keystonemiddleware's 401 points clients.
+	identityURL func(*api.Request) string
+}
+
+// New builds the compute API over the store and the other services.
+func New(db *store.DB, auth api.TokenValidator, identityURL func(*api.Request) string, images *image.Service, cfg Config) *Service {
+	return &Service{db: db, auth: auth, images: images, cfg: cfg, identityURL: identityURL, quota: newQuotaEngine()}
+}
