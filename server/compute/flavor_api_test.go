@@ -86,25 +86,25 @@ func TestFlavorShapesPerMicroversion(t *testing.T) {
 		t.Run(tc.version, func(t *testing.T) {
 			for _, tok := range []string{c.Admin.Token, c.Member.Token} {
 				show := flv(t, c, http.MethodGet, "/flavors/1", tok, tc.version, nil).Expect(t, http.StatusOK)
-				if got := flvKeys(t, show, "flavor"); !flvSame(got, tc.detail) {
+				if got := show.Keys(t, "flavor"); !flvSame(got, tc.detail) {
 					t.Errorf("show keys %v, want %v", got, tc.detail)
 				}
-				if got := flvAt(t, show, "flavor", "swap"); got != tc.swapZero {
+				if got := show.At(t, "flavor", "swap"); got != tc.swapZero {
 					t.Errorf("swap of m1.tiny is %#v, want %#v", got, tc.swapZero)
 				}
 				sw := flv(t, c, http.MethodGet, "/flavors/sw", tok, tc.version, nil).Expect(t, http.StatusOK)
-				if got := flvAt(t, sw, "flavor", "swap"); got != json.Number("512") {
+				if got := sw.At(t, "flavor", "swap"); got != json.Number("512") {
 					t.Errorf("swap 512 is %#v", got)
 				}
 				detail := flv(t, c, http.MethodGet, "/flavors/detail", tok, tc.version, nil).Expect(t, http.StatusOK)
-				if got := flvKeys(t, detail, "flavors", "0"); !flvSame(got, tc.detail) {
+				if got := detail.Keys(t, "flavors", "0"); !flvSame(got, tc.detail) {
 					t.Errorf("detail keys %v, want %v", got, tc.detail)
 				}
 				brief := flv(t, c, http.MethodGet, "/flavors", tok, tc.version, nil).Expect(t, http.StatusOK)
-				if got := flvKeys(t, brief, "flavors", "0"); !flvSame(got, tc.brief) {
+				if got := brief.Keys(t, "flavors", "0"); !flvSame(got, tc.brief) {
 					t.Errorf("brief keys %v, want %v", got, tc.brief)
 				}
-				if got := flvKeys(t, brief); !flvSame(got, []string{"flavors"}) {
+				if got := brief.Keys(t); !flvSame(got, []string{"flavors"}) {
 					t.Errorf("top-level keys %v", got)
 				}
 			}
@@ -193,13 +193,13 @@ func TestFlavorCreate(t *testing.T) {
 			}
 			r := c.Do(t, servertest.Req{Method: http.MethodPost, Path: path, Token: c.Admin.Token, Version: tc.version, Body: map[string]any{"flavor": tc.body}})
 			r.Expect(t, http.StatusOK)
-			f := flvAt(t, r, "flavor").(*schema.Object)
+			f := r.At(t, "flavor").(*schema.Object)
 			tc.check(t, f)
 			id, _ := f.Get("id")
 			// What create answered is what show answers.
 			show := flv(t, c, http.MethodGet, "/flavors/"+id.(string), c.Admin.Token, tc.version, nil).Expect(t, http.StatusOK)
-			if !flvSame(flvKeys(t, show, "flavor"), f.Keys) {
-				t.Errorf("show keys %v, create keys %v", flvKeys(t, show, "flavor"), f.Keys)
+			if !flvSame(show.Keys(t, "flavor"), f.Keys) {
+				t.Errorf("show keys %v, create keys %v", show.Keys(t, "flavor"), f.Keys)
 			}
 		})
 	}
@@ -307,21 +307,21 @@ func TestFlavorShowNotFound(t *testing.T) {
 func TestFlavorUpdateDescription(t *testing.T) {
 	c := servertest.New(t)
 	r := flv(t, c, http.MethodPut, "/flavors/1", c.Admin.Token, "2.55", map[string]any{"flavor": map[string]any{"description": "tiny one"}}).Expect(t, http.StatusOK)
-	if got := flvAt(t, r, "flavor", "description"); got != "tiny one" {
+	if got := r.At(t, "flavor", "description"); got != "tiny one" {
 		t.Errorf("description %v", got)
 	}
-	if got := flvKeys(t, r, "flavor"); !flvSame(got, flavorKeys255) {
+	if got := r.Keys(t, "flavor"); !flvSame(got, flavorKeys255) {
 		t.Errorf("keys %v", got)
 	}
 	r = flv(t, c, http.MethodGet, "/flavors", c.Member.Token, "2.55", nil).Expect(t, http.StatusOK)
-	if got := flvAt(t, r, "flavors", "0", "description"); got != "tiny one" {
+	if got := r.At(t, "flavors", "0", "description"); got != "tiny one" {
 		t.Errorf("listed description %v", got)
 	}
 	r = flv(t, c, http.MethodPut, "/flavors/1", c.Admin.Token, "2.75", map[string]any{"flavor": map[string]any{"description": nil}}).Expect(t, http.StatusOK)
-	if got := flvAt(t, r, "flavor", "description"); got != nil {
+	if got := r.At(t, "flavor", "description"); got != nil {
 		t.Errorf("description %v after null", got)
 	}
-	if got := flvKeys(t, r, "flavor"); !flvSame(got, flavorKeys261) {
+	if got := r.Keys(t, "flavor"); !flvSame(got, flavorKeys261) {
 		t.Errorf("keys at 2.75 %v", got)
 	}
 	cases := []struct {
@@ -376,7 +376,7 @@ func TestFlavorIDsWithSpaces(t *testing.T) {
 		t.Fatalf("id %q", id)
 	}
 	r := flv(t, c, http.MethodGet, "/flavors/my%20flavor.1", c.Member.Token, "", nil).Expect(t, http.StatusOK)
-	if got := flvAt(t, r, "flavor", "name"); got != "spaced" {
+	if got := r.At(t, "flavor", "name"); got != "spaced" {
 		t.Errorf("name %v", got)
 	}
 	flv(t, c, http.MethodPut, "/flavors/my%20flavor.1/os-extra_specs/a%20b", c.Admin.Token, "", map[string]any{"a b": "c"}).Expect(t, http.StatusOK)

@@ -3,7 +3,6 @@ package compute_test
 import (
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -29,44 +28,10 @@ func flvDecode(t *testing.T, r *servertest.Resp) any {
 	return v
 }
 
-// flvAt is the value at path (object keys, or list indexes).
-func flvAt(t *testing.T, r *servertest.Resp, path ...string) any {
-	t.Helper()
-	v := flvDecode(t, r)
-	for _, p := range path {
-		switch x := v.(type) {
-		case *schema.Object:
-			var ok bool
-			if v, ok = x.Get(p); !ok {
-				t.Fatalf("no %q in %v of %s", p, x.Keys, r.Body)
-			}
-		case []any:
-			i, err := strconv.Atoi(p)
-			if err != nil || i >= len(x) {
-				t.Fatalf("no element %q in a list of %d: %s", p, len(x), r.Body)
-			}
-			v = x[i]
-		default:
-			t.Fatalf("cannot descend into %v at %q: %s", v, p, r.Body)
-		}
-	}
-	return v
-}
-
-// flvKeys is the key list, in order, of the object at path.
-func flvKeys(t *testing.T, r *servertest.Resp, path ...string) []string {
-	t.Helper()
-	o, ok := flvAt(t, r, path...).(*schema.Object)
-	if !ok {
-		t.Fatalf("%v is not an object: %s", path, r.Body)
-	}
-	return o.Keys
-}
-
 // flvList is the list at path.
 func flvList(t *testing.T, r *servertest.Resp, path ...string) []any {
 	t.Helper()
-	l, ok := flvAt(t, r, path...).([]any)
+	l, ok := r.At(t, path...).([]any)
 	if !ok {
 		t.Fatalf("%v is not a list: %s", path, r.Body)
 	}
@@ -113,7 +78,7 @@ func flvCreate(t *testing.T, c *servertest.Cloud, fields map[string]any) string 
 	if r.Status != http.StatusOK {
 		t.Fatalf("create flavor %v: status %d: %s", fields, r.Status, r.Body)
 	}
-	return flvAt(t, r, "flavor", "id").(string)
+	return r.At(t, "flavor", "id").(string)
 }
 
 // flvPrivate creates a private flavor named name with id id.

@@ -37,7 +37,7 @@ func TestFlavorExtraSpecsLifecycle(t *testing.T) {
 	// Embedded in flavors from 2.61, for any project reader.
 	for _, v := range []string{"2.60", "2.61"} {
 		r = flv(t, c, http.MethodGet, "/flavors/1", c.Member.Token, v, nil).Expect(t, http.StatusOK)
-		got, ok := flvAt(t, r, "flavor").(*schema.Object).Get("extra_specs")
+		got, ok := r.At(t, "flavor").(*schema.Object).Get("extra_specs")
 		if v == "2.60" && ok {
 			t.Errorf("extra_specs at 2.60: %s", r.Body)
 		}

@@ -11,38 +11,10 @@ import (
 	"minicloud/server/servertest"
 )
 
-// imgAt is the value at path (object keys or array indexes) of a JSON
-// body decoded in document order.
-func imgAt(t *testing.T, r *servertest.Resp, path ...string) any {
-	t.Helper()
-	v, err := schema.Decode(r.Body)
-	if err != nil {
-		t.Fatalf("status %d, body is not JSON: %v\n%s", r.Status, err, r.Body)
-	}
-	for _, p := range path {
-		switch x := v.(type) {
-		case *schema.Object:
-			var ok bool
-			if v, ok = x.Get(p); !ok {
-				t.Fatalf("no %q in %v of %s", p, x.Keys, r.Body)
-			}
-		case []any:
-			i, err := strconv.Atoi(p)
-			if err != nil || i >= len(x) {
-				t.Fatalf("no element %q in a list of %d: %s", p, len(x), r.Body)
-			}
-			v = x[i]
-		default:
-			t.Fatalf("cannot descend into %v at %q: %s", v, p, r.Body)
-		}
-	}
-	return v
-}
-
 // imgExpectKeys fails unless the object at path has exactly keys, in order.
 func imgExpectKeys(t *testing.T, r *servertest.Resp, keys []string, path ...string) {
 	t.Helper()
-	o, ok := imgAt(t, r, path...).(*schema.Object)
+	o, ok := r.At(t, path...).(*schema.Object)
 	if !ok {
 		t.Fatalf("%v is not an object: %s", path, r.Body)
 	}
@@ -53,7 +25,7 @@ func imgExpectKeys(t *testing.T, r *servertest.Resp, keys []string, path ...stri
 
 func imgStr(t *testing.T, r *servertest.Resp, path ...string) string {
 	t.Helper()
-	s, ok := imgAt(t, r, path...).(string)
+	s, ok := r.At(t, path...).(string)
 	if !ok {
 		t.Fatalf("%v is not a string: %s", path, r.Body)
 	}
@@ -62,7 +34,7 @@ func imgStr(t *testing.T, r *servertest.Resp, path ...string) string {
 
 func imgNum(t *testing.T, r *servertest.Resp, path ...string) int {
 	t.Helper()
-	n, err := strconv.Atoi(schema.Str(imgAt(t, r, path...)))
+	n, err := strconv.Atoi(schema.Str(r.At(t, path...)))
 	if err != nil {
 		t.Fatalf("%v is not an integer: %s", path, r.Body)
 	}
@@ -149,28 +121,28 @@ func TestImageProxyList(t *testing.T) {
 	r := c.Do(t, servertest.Req{Path: "/v2.1/images", Token: tok}).Expect(t, http.StatusOK)
 	imgExpectKeys(t, r, []string{"images"})
 	imgExpectKeys(t, r, []string{"id", "name", "links"}, "images", "0")
-	if n := len(imgAt(t, r, "images").([]any)); n != 4 {
+	if n := len(r.At(t, "images").([]any)); n != 4 {
 		t.Errorf("%d images: %s", n, r.Body)
 	}
 	r = c.Do(t, servertest.Req{Path: "/v2.1/images/detail?status=ACTIVE", Token: tok}).Expect(t, http.StatusOK)
-	if n := len(imgAt(t, r, "images").([]any)); n != 3 {
+	if n := len(r.At(t, "images").([]any)); n != 3 {
 		t.Errorf("status=ACTIVE: %d images", n)
 	}
 	r = c.Do(t, servertest.Req{Path: "/v2.1/images/detail?name=two", Token: tok}).Expect(t, http.StatusOK)
-	if n := len(imgAt(t, r, "images").([]any)); n != 1 || imgStr(t, r, "images", "0", "id") != ids[1] {
+	if n := len(r.At(t, "images").([]any)); n != 1 || imgStr(t, r, "images", "0", "id") != ids[1] {
 		t.Errorf("name=two: %s", r.Body)
 	}
 	r = c.Do(t, servertest.Req{Path: "/v2.1/images?type=snapshot", Token: tok}).Expect(t, http.StatusOK)
-	if n := len(imgAt(t, r, "images").([]any)); n != 3 {
+	if n := len(r.At(t, "images").([]any)); n != 3 {
 		t.Errorf("type=snapshot: %d", n)
 	}
 	r = c.Do(t, servertest.Req{Path: "/v2.1/images/detail?changes-since=2000-01-01T00:00:00Z", Token: tok}).Expect(t, http.StatusOK)
-	if n := len(imgAt(t, r, "images").([]any)); n != 4 {
+	if n := len(r.At(t, "images").([]any)); n != 4 {
 		t.Errorf("changes-since: %d", n)
 	}
 	// Pages: newest first, a next link on a full page.
 	r = c.Do(t, servertest.Req{Path: "/v2.1/images?limit=2", Token: tok}).Expect(t, http.StatusOK)
-	if n := len(imgAt(t, r, "images").([]any)); n != 2 {
+	if n := len(r.At(t, "images").([]any)); n != 2 {
 		t.Fatalf("limit=2: %s", r.Body)
 	}
 	next := imgStr(t, r, "images_links", "0", "href")
@@ -179,7 +151,7 @@ func TestImageProxyList(t *testing.T) {
 		t.Errorf("next link %s", next)
 	}
 	r = c.Do(t, servertest.Req{Path: strings.TrimPrefix(next, c.URL), Token: tok}).Expect(t, http.StatusOK)
-	if n := len(imgAt(t, r, "images").([]any)); n != 2 || imgStr(t, r, "images", "1", "id") != ids[0] {
+	if n := len(r.At(t, "images").([]any)); n != 2 || imgStr(t, r, "images", "1", "id") != ids[0] {
 		t.Errorf("page 2: %s", r.Body)
 	}
 	imgFault(t, c.Do(t, servertest.Req{Path: "/v2.1/images?limit=abc", Token: tok}), 400, "badRequest",
@@ -255,7 +227,7 @@ func TestImageProxyMetadataReplacesNullProperty(t *testing.T) {
 	id := newGlanceImage(t, c, tok, map[string]any{"name": "k", "kernel_id": nil}, nil)
 	path := "/v2.1/images/" + id + "/metadata"
 	r := c.Do(t, servertest.Req{Path: path, Token: tok}).Expect(t, http.StatusOK)
-	if v := imgAt(t, r, "metadata", "kernel_id"); v != nil {
+	if v := r.At(t, "metadata", "kernel_id"); v != nil {
 		t.Errorf("kernel_id %v, want null", v)
 	}
 	kernel := "6ba7b810-9dad-11d1-80b4-00c04fd430c8"

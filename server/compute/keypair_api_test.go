@@ -137,7 +137,7 @@ func TestKeypairCreateRejects(t *testing.T) {
 	})
 	t.Run("nothing was written", func(t *testing.T) {
 		r := c.Do(t, servertest.Req{Path: "/v2.1/os-keypairs", Token: m.Token}).Expect(t, 200)
-		if n := len(at(t, r, "keypairs").([]any)); n != 1 {
+		if n := len(r.At(t, "keypairs").([]any)); n != 1 {
 			t.Errorf("%d keypairs, want only the first one: %s", n, r.Body)
 		}
 	})
@@ -166,7 +166,7 @@ func TestKeypairListShowDelete(t *testing.T) {
 		if strings.Join(names, ",") != "a,b,c" {
 			t.Errorf("names %v, want sorted a,b,c", names)
 		}
-		if len(at(t, r, "keypairs").([]any)) != 3 {
+		if len(r.At(t, "keypairs").([]any)) != 3 {
 			t.Errorf("another user's keypair listed: %s", r.Body)
 		}
 	})
@@ -188,12 +188,12 @@ func TestKeypairListShowDelete(t *testing.T) {
 			t.Errorf("after b: %s", got)
 		}
 		r = c.Do(t, servertest.Req{Path: "/v2.1/os-keypairs?limit=0", Token: m.Token, Version: "2.35"}).Expect(t, 200)
-		if len(at(t, r, "keypairs").([]any)) != 0 {
+		if len(r.At(t, "keypairs").([]any)) != 0 {
 			t.Errorf("limit=0: %s", r.Body)
 		}
 		// Before 2.35 limit is an unknown parameter, ignored.
 		r = c.Do(t, servertest.Req{Path: "/v2.1/os-keypairs?limit=1", Token: m.Token, Version: "2.34"}).Expect(t, 200)
-		if len(at(t, r, "keypairs").([]any)) != 3 {
+		if len(r.At(t, "keypairs").([]any)) != 3 {
 			t.Errorf("limit before 2.35: %s", r.Body)
 		}
 	})
@@ -217,7 +217,7 @@ func TestKeypairListShowDelete(t *testing.T) {
 		if _, err := time.Parse("2006-01-02T15:04:05.000000", str(t, r, "keypair", "created_at")); err != nil {
 			t.Errorf("created_at: %v", err)
 		}
-		if at(t, r, "keypair", "deleted") != false || at(t, r, "keypair", "deleted_at") != nil || at(t, r, "keypair", "updated_at") != nil {
+		if r.At(t, "keypair", "deleted") != false || r.At(t, "keypair", "deleted_at") != nil || r.At(t, "keypair", "updated_at") != nil {
 			t.Errorf("soft-delete fields: %s", r.Body)
 		}
 		if num(t, r, "keypair", "id") < 1 || str(t, r, "keypair", "fingerprint") != kpImportKeyFP {
@@ -247,7 +247,7 @@ func TestKeypairListShowDelete(t *testing.T) {
 		c.Do(t, servertest.Req{Method: http.MethodPost, Path: "/v2.1/os-keypairs", Token: a.Token, Version: "2.10",
 			Body: keypairBody("name", "by-admin", "public_key", kpImportKey, "user_id", m.ID)}).Expect(t, 201)
 		r := c.Do(t, servertest.Req{Path: "/v2.1/os-keypairs?user_id=" + m.ID, Token: a.Token, Version: "2.10"}).Expect(t, 200)
-		if len(at(t, r, "keypairs").([]any)) != 4 {
+		if len(r.At(t, "keypairs").([]any)) != 4 {
 			t.Errorf("admin's view of the member's keypairs: %s", r.Body)
 		}
 		r = c.Do(t, servertest.Req{Path: "/v2.1/os-keypairs/by-admin", Token: m.Token}).Expect(t, 200)

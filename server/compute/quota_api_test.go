@@ -60,7 +60,7 @@ func TestQuotaSetShapes(t *testing.T) {
 			for _, k := range tt.keys {
 				expectKeys(t, r, []string{"limit", "in_use", "reserved"}, "quota_set", k)
 				if num(t, r, "quota_set", k, "limit") != defaults[k] || num(t, r, "quota_set", k, "in_use") != 0 || num(t, r, "quota_set", k, "reserved") != 0 {
-					t.Errorf("detail %s: %v", k, at(t, r, "quota_set", k))
+					t.Errorf("detail %s: %v", k, r.At(t, "quota_set", k))
 				}
 			}
 		})
@@ -321,7 +321,7 @@ func TestLimits(t *testing.T) {
 			expectKeys(t, r, []string{"limits"})
 			expectKeys(t, r, []string{"rate", "absolute"}, "limits")
 			expectKeys(t, r, tt.keys, "limits", "absolute")
-			if len(at(t, r, "limits", "rate").([]any)) != 0 {
+			if len(r.At(t, "limits", "rate").([]any)) != 0 {
 				t.Errorf("rate: %s", r.Body)
 			}
 			if num(t, r, "limits", "absolute", "maxTotalInstances") != 10 || num(t, r, "limits", "absolute", "maxTotalRAMSize") != 51200 {
@@ -357,7 +357,7 @@ func TestExtensions(t *testing.T) {
 	c := servertest.New(t)
 	m := c.Member
 	r := c.Do(t, servertest.Req{Path: "/v2.1/extensions", Token: m.Token}).Expect(t, 200)
-	list := at(t, r, "extensions").([]any)
+	list := r.At(t, "extensions").([]any)
 	if len(list) != 99 {
 		t.Errorf("%d extensions, want Nova's 99", len(list))
 	}
@@ -372,7 +372,7 @@ func TestExtensions(t *testing.T) {
 		t.Error("no Hosts extension (Tempest test_list_extensions looks for it)")
 	}
 	r = c.Do(t, servertest.Req{Path: "/v2/" + m.ProjectID + "/extensions", Token: m.Token}).Expect(t, 200)
-	if n := len(at(t, r, "extensions").([]any)); n != 100 {
+	if n := len(r.At(t, "extensions").([]any)); n != 100 {
 		t.Errorf("legacy v2: %d extensions, want 100", n)
 	}
 	r = c.Do(t, servertest.Req{Path: "/v2.1/extensions/os-consoles", Token: m.Token}).Expect(t, 200)

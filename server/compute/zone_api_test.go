@@ -43,16 +43,16 @@ func TestAvailabilityZoneDetail(t *testing.T) {
 		t.Fatalf("zones: %s", r.Body)
 	}
 	// Key order as a real Nova writes it (real-nova/11).
-	if got := flvKeys(t, r, "availabilityZoneInfo", "0"); flvJoin(got) != "zoneName,zoneState,hosts" {
+	if got := r.Keys(t, "availabilityZoneInfo", "0"); flvJoin(got) != "zoneName,zoneState,hosts" {
 		t.Errorf("zone keys %v", got)
 	}
-	if got := flvKeys(t, r, "availabilityZoneInfo", "0", "hosts", "testhost"); flvJoin(got) != "nova-scheduler,nova-conductor" {
+	if got := r.Keys(t, "availabilityZoneInfo", "0", "hosts", "testhost"); flvJoin(got) != "nova-scheduler,nova-conductor" {
 		t.Errorf("internal services %v", got)
 	}
-	if got := flvKeys(t, r, "availabilityZoneInfo", "1", "hosts", "testhost"); flvJoin(got) != "nova-compute" {
+	if got := r.Keys(t, "availabilityZoneInfo", "1", "hosts", "testhost"); flvJoin(got) != "nova-compute" {
 		t.Errorf("nova services %v", got)
 	}
-	if got := flvKeys(t, r, "availabilityZoneInfo", "1", "hosts", "testhost", "nova-compute"); flvJoin(got) != "available,active,updated_at" {
+	if got := r.Keys(t, "availabilityZoneInfo", "1", "hosts", "testhost", "nova-compute"); flvJoin(got) != "available,active,updated_at" {
 		t.Errorf("service keys %v", got)
 	}
 	for _, z := range body.Info {
@@ -101,22 +101,22 @@ func TestAvailabilityZoneFollowsServices(t *testing.T) {
 		t.Errorf("list with the compute service disabled: %s", r.Body)
 	}
 	r = flv(t, c, http.MethodGet, "/os-availability-zone/detail", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
-	if got := flvAt(t, r, "availabilityZoneInfo", "1", "hosts"); got != nil {
+	if got := r.At(t, "availabilityZoneInfo", "1", "hosts"); got != nil {
 		t.Errorf("unavailable zone lists hosts: %s", r.Body)
 	}
-	if got := flvAt(t, r, "availabilityZoneInfo", "1", "zoneName"); got != "nova" {
+	if got := r.At(t, "availabilityZoneInfo", "1", "zoneName"); got != "nova" {
 		t.Errorf("zones: %s", r.Body)
 	}
 	// A forced-down service is listed, not available.
 	setCompute(func(s *store.Service) { s.Disabled, s.ForcedDown = false, true })
 	r = flv(t, c, http.MethodGet, "/os-availability-zone/detail", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
-	if got := flvAt(t, r, "availabilityZoneInfo", "1", "hosts", "testhost", "nova-compute", "available"); got != false {
+	if got := r.At(t, "availabilityZoneInfo", "1", "hosts", "testhost", "nova-compute", "available"); got != false {
 		t.Errorf("forced-down service available: %s", r.Body)
 	}
 	// Another zone name.
 	setCompute(func(s *store.Service) { s.ForcedDown, s.Zone = false, "az1" })
 	r = flv(t, c, http.MethodGet, "/os-availability-zone", c.Member.Token, "", nil).Expect(t, http.StatusOK)
-	if got := flvAt(t, r, "availabilityZoneInfo", "0", "zoneName"); got != "az1" {
+	if got := r.At(t, "availabilityZoneInfo", "0", "zoneName"); got != "az1" {
 		t.Errorf("zone name: %s", r.Body)
 	}
 }

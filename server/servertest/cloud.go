@@ -14,11 +14,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"minicloud/server"
+	"minicloud/server/api/schema"
 )
 
 // User is a test caller with a project-scoped token.
@@ -318,4 +320,42 @@ func (c *Cloud) AddUser(t testing.TB, name, project, role string) User {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// At is the value at path in the body decoded in document order: path
+// elements are object keys, or indexes into lists.
+func (r *Resp) At(t testing.TB, path ...string) any {
+	t.Helper()
+	v, err := schema.Decode(r.Body)
+	if err != nil {
+		t.Fatalf("status %d, body is not JSON: %v\n%s", r.Status, err, r.Body)
+	}
+	for _, p := range path {
+		switch x := v.(type) {
+		case *schema.Object:
+			var ok bool
+			if v, ok = x.Get(p); !ok {
+				t.Fatalf("no %q in %v of %s", p, x.Keys, r.Body)
+			}
+		case []any:
+			i, err := strconv.Atoi(p)
+			if err != nil || i < 0 || i >= len(x) {
+				t.Fatalf("no element %q in a list of %d: %s", p, len(x), r.Body)
+			}
+			v = x[i]
+		default:
+			t.Fatalf("cannot descend into %v at %q: %s", v, p, r.Body)
+		}
+	}
+	return v
+}
+
+// Keys is the key list, in order, of the object at path.
+func (r *Resp) Keys(t testing.TB, path ...string) []string {
+	t.Helper()
+	o, ok := r.At(t, path...).(*schema.Object)
+	if !ok {
+		t.Fatalf("%v is not an object: %s", path, r.Body)
+	}
+	return o.Keys
 }
