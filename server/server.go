@@ -21,6 +21,7 @@ import (
 	"minicloud/server/compute"
 	"minicloud/server/identity"
 	"minicloud/server/image"
+	"minicloud/server/instance"
 	"minicloud/store"
 )
 
@@ -41,11 +42,12 @@ type Config struct {
 
 // Server is one running cloud.
 type Server struct {
-	cfg      Config
-	db       *store.DB
-	echo     *echo.Echo
-	identity *identity.Service
-	driver   hypervisor.Driver
+	cfg       Config
+	db        *store.DB
+	echo      *echo.Echo
+	identity  *identity.Service
+	driver    hypervisor.Driver
+	instances *instance.Manager
 	// Bootstrap says what the first start created (passwords to show once).
 	Bootstrap *identity.Bootstrap
 }
@@ -105,7 +107,13 @@ func (s *Server) build(ctx context.Context) error {
 	if err := images.Recover(ctx); err != nil {
 		return err
 	}
-	nova := compute.New(s.db, s.identity, s.identity.URL, images, compute.Config{Zone: cfg.Zone, Host: cfg.Host})
+	s.instances = instance.New(s.db, s.driver, images, nil, instance.Config{
+		Host: cfg.Host, Node: cfg.Host, Zone: cfg.Zone, DataDir: cfg.DataDir, Logger: cfg.Logger,
+	})
+	if err := s.instances.Start(ctx); err != nil {
+		return fmt.Errorf("start instances: %w", err)
+	}
+	nova := compute.New(s.db, s.identity, s.identity.URL, images, s.instances, s.driver, compute.Config{Zone: cfg.Zone, Host: cfg.Host})
 	if err := nova.Bootstrap(ctx); err != nil {
 		return fmt.Errorf("bootstrap compute: %w", err)
 	}
@@ -149,6 +157,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close releases the driver and the store; guests keep running.
 func (s *Server) Close() error {
+	if s.instances != nil {
+		s.instances.Close()
+	}
 	if s.driver != nil {
 		s.driver.Close()
 	}

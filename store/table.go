@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Table is one kind of record, stored as JSON under a string key in its own
@@ -146,6 +148,47 @@ func (t *Table[T]) Scan(tx *Tx, after string, fn func(*T) (bool, error)) error {
 		}
 	}
 	return nil
+}
+
+// ScanPrefix calls fn for each record whose key starts with prefix, in key
+// order, until fn returns false or an error. Reverse walks from the last.
+func (t *Table[T]) ScanPrefix(tx *Tx, prefix string, reverse bool, fn func(*T) (bool, error)) error {
+	b, err := tx.bucket(t.name)
+	if err != nil || b == nil {
+		return err
+	}
+	p := []byte(prefix)
+	c := b.Cursor()
+	var k, data []byte
+	if !reverse {
+		k, data = c.Seek(p)
+	} else {
+		// Seek to the first key past the prefix range, then step back.
+		k, data = c.Seek(append(append([]byte{}, p...), 0xff))
+		if k == nil {
+			k, data = c.Last()
+		} else {
+			k, data = c.Prev()
+		}
+	}
+	for ; k != nil && bytes.HasPrefix(k, p); k, data = step(c, reverse) {
+		v := new(T)
+		if err := json.Unmarshal(data, v); err != nil {
+			return fmt.Errorf("decode %s/%s: %w", t.name, k, err)
+		}
+		more, err := fn(v)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+func step(c *bolt.Cursor, reverse bool) ([]byte, []byte) {
+	if reverse {
+		return c.Prev()
+	}
+	return c.Next()
 }
 
 // All returns every record in key order.

@@ -215,3 +215,31 @@ func must(t *testing.T, err error) {
 }
 
 func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o600) }
+
+func TestScanPrefixBothWays(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	must(t, db.Update(ctx, func(tx *Tx) error {
+		for _, id := range []string{"a/1", "a/2", "a/3", "b/1", "ab"} {
+			if err := things.Put(tx, &thing{ID: id, Name: id}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	for _, tc := range []struct {
+		prefix  string
+		reverse bool
+		want    string
+	}{
+		{"a/", false, "a/1a/2a/3"}, {"a/", true, "a/3a/2a/1"}, {"b/", true, "b/1"}, {"c/", true, ""}, {"", true, "b/1aba/3a/2a/1"},
+	} {
+		var got string
+		must(t, db.View(ctx, func(tx *Tx) error {
+			return things.ScanPrefix(tx, tc.prefix, tc.reverse, func(th *thing) (bool, error) { got += th.ID; return true, nil })
+		}))
+		if got != tc.want {
+			t.Errorf("prefix %q reverse %v: %q, want %q", tc.prefix, tc.reverse, got, tc.want)
+		}
+	}
+}

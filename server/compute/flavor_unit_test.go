@@ -20,7 +20,7 @@ func flavorTestService(t *testing.T, cfg Config) (*Service, *store.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	s := New(db, nil, nil, nil, cfg)
+	s := New(db, nil, nil, nil, nil, nil, cfg)
 	if err := s.Bootstrap(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestFlavorBootstrapRunsOnce(t *testing.T) {
 	}
 	// A later start (here with a renamed zone) recreates nothing deleted
 	// and keeps the services, moving nova-compute to the new zone.
-	s2 := New(db, nil, nil, nil, Config{Zone: "az2", Host: "h1"})
+	s2 := New(db, nil, nil, nil, nil, nil, Config{Zone: "az2", Host: "h1"})
 	if err := s2.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestFlavorBootstrapRunsOnce(t *testing.T) {
 		t.Errorf("services after restart: %v", zones)
 	}
 	// A new host name registers its own services; the old ones stay, down.
-	s3 := New(db, nil, nil, nil, Config{Zone: "az2", Host: "h2"})
+	s3 := New(db, nil, nil, nil, nil, nil, Config{Zone: "az2", Host: "h2"})
 	if err := s3.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,10 @@
 package compute
 
 import (
+	"minicloud/hypervisor"
 	"minicloud/server/api"
 	"minicloud/server/image"
+	"minicloud/server/instance"
 	"minicloud/store"
 )
 
@@ -19,9 +21,12 @@ type Config struct {
 
 // Service serves the compute API.
 type Service struct {
-	db     *store.DB
-	auth   api.TokenValidator
-	images *image.Service
+	db        *store.DB
+	auth      api.TokenValidator
+	images    *image.Service
+	instances *instance.Manager
+	// driver answers the host questions (os-hypervisors).
+	driver hypervisor.Driver
 	cfg    Config
 	quota  *quotaEngine
 	// identityURL is where keystonemiddleware's 401 points clients.
@@ -29,6 +34,8 @@ type Service struct {
 }
 
 // New builds the compute API over the store and the other services.
-func New(db *store.DB, auth api.TokenValidator, identityURL func(*api.Request) string, images *image.Service, cfg Config) *Service {
-	return &Service{db: db, auth: auth, images: images, cfg: cfg, identityURL: identityURL, quota: newQuotaEngine()}
+func New(db *store.DB, auth api.TokenValidator, identityURL func(*api.Request) string, images *image.Service,
+	instances *instance.Manager, driver hypervisor.Driver, cfg Config) *Service {
+	return &Service{db: db, auth: auth, images: images, instances: instances, driver: driver, cfg: cfg,
+		identityURL: identityURL, quota: newQuotaEngine()}
 }

@@ -1,0 +1,95 @@
+package image
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"minicloud/hypervisor"
+	"minicloud/server/api"
+	"minicloud/store"
+)
+
+// What the lifecycle manager needs of the image service (instance.Images):
+// images to boot, and snapshot images to fill.
+
+// asProject is the credentials of a member of projectID: the manager acts
+// for the instance's project when it reads images.
+func asProject(projectID string) *api.Credentials {
+	return &api.Credentials{Project: &api.NamedID{ID: projectID}, Roles: []api.NamedID{{Name: "member"}, {Name: "reader"}}}
+}
+
+// BootImage returns an active image projectID may boot, with its file.
+func (s *Service) BootImage(ctx context.Context, projectID, id string) (hypervisor.Image, error) {
+	img, err := s.Get(ctx, asProject(projectID), id)
+	if err != nil {
+		return hypervisor.Image{}, err
+	}
+	if img.Status != store.ImageActive {
+		return hypervisor.Image{}, fmt.Errorf("image %s is %s, not active", id, img.Status)
+	}
+	out := hypervisor.Image{ID: img.ID, Path: s.Path(img.ID), DiskFormat: img.DiskFormat, Properties: map[string]string{}}
+	for k, v := range img.Properties {
+		out.Properties[k] = v
+	}
+	return out, nil
+}
+
+// NewSnapshot creates a queued, private qcow2 image owned by projectID;
+// Nova shows it SAVING until SaveSnapshot fills it.
+func (s *Service) NewSnapshot(ctx context.Context, projectID, name string, props map[string]string) (string, error) {
+	img, err := s.Create(ctx, nil, NewImage{Name: &name, Owner: projectID, Visibility: "private",
+		DiskFormat: "qcow2", ContainerFormat: "bare", Properties: props})
+	if err != nil {
+		return "", err
+	}
+	return img.ID, nil
+}
+
+// SaveSnapshot moves the file at path into the image and activates it.
+func (s *Service) SaveSnapshot(ctx context.Context, id, path string) error {
+	if _, err := s.BeginSave(ctx, nil, id); err != nil {
+		return err
+	}
+	_, err := s.FinishSave(ctx, id, path)
+	return err
+}
+
+// AbortSnapshot removes an image whose snapshot failed.
+func (s *Service) AbortSnapshot(ctx context.Context, id string) {
+	s.AbortSave(ctx, id)
+	if err := s.Delete(ctx, nil, id); err != nil && !IsNotFound(err) {
+		api.Logger(ctx).Warn("remove failed snapshot image", "image", id, "err", err)
+	}
+}
+
+// Backups lists the backups of an instance of one backup type, oldest
+// first (createBackup rotation).
+func (s *Service) Backups(ctx context.Context, instanceID, backupType string) ([]string, error) {
+	type backup struct {
+		id      string
+		created int64
+	}
+	var found []backup
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		return store.Images.Scan(tx, "", func(img *store.Image) (bool, error) {
+			p := img.Properties
+			if img.Status != store.ImageDeleted && p["image_type"] == "backup" && p["instance_uuid"] == instanceID && p["backup_type"] == backupType {
+				found = append(found, backup{img.ID, img.CreatedAt.UnixNano()})
+			}
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list backups of %s: %w", instanceID, err)
+	}
+	sort.SliceStable(found, func(i, j int) bool { return found[i].created < found[j].created })
+	ids := make([]string, len(found))
+	for i, b := range found {
+		ids[i] = b.id
+	}
+	return ids, nil
+}
+
+// DeleteImage removes an image (backup rotation, shelved images).
+func (s *Service) DeleteImage(ctx context.Context, id string) error { return s.Delete(ctx, nil, id) }
