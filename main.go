@@ -108,7 +108,9 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:8774", "address to answer the APIs on")
 	f.StringVar(&cfg.PublicURL, "public-url", "", "base URL clients reach the cloud at (default: the address each client used)")
 	f.StringVar(&cfg.Driver, "driver", "fake", "hypervisor driver: fake")
-	f.StringVar(&cfg.FakeDelay, "fake-delay", "5ms", "fake driver: delay of every operation, or per operation (spawn=2s,reboot=500ms,default=10ms)")
+	// Snapshots take long enough on the fake driver for a client polling
+	// once a second to see the image SAVING, as with a real one.
+	f.StringVar(&cfg.FakeDelay, "fake-delay", "5ms,snapshot=1500ms", "fake driver: delay of every operation, or per operation (spawn=2s,reboot=500ms,default=10ms)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
 }

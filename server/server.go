@@ -19,6 +19,7 @@ import (
 	"minicloud/hypervisor/fake"
 	"minicloud/server/api"
 	"minicloud/server/compute"
+	"minicloud/server/console"
 	"minicloud/server/identity"
 	"minicloud/server/image"
 	"minicloud/server/instance"
@@ -48,6 +49,7 @@ type Server struct {
 	identity  *identity.Service
 	driver    hypervisor.Driver
 	instances *instance.Manager
+	consoles  *console.Service
 	// Bootstrap says what the first start created (passwords to show once).
 	Bootstrap *identity.Bootstrap
 }
@@ -113,6 +115,7 @@ func (s *Server) build(ctx context.Context) error {
 	if err := s.instances.Start(ctx); err != nil {
 		return fmt.Errorf("start instances: %w", err)
 	}
+	s.consoles = console.New(s.db, s.instances, console.Config{PublicURL: cfg.PublicURL, Logger: cfg.Logger})
 	nova := compute.New(s.db, s.identity, s.identity.URL, images, s.instances, s.driver, compute.Config{Zone: cfg.Zone, Host: cfg.Host})
 	if err := nova.Bootstrap(ctx); err != nil {
 		return fmt.Errorf("bootstrap compute: %w", err)
@@ -127,6 +130,7 @@ func (s *Server) build(ctx context.Context) error {
 	s.identity.Register(e)
 	images.Register(e)
 	nova.Register(e)
+	s.consoles.Register(e)
 	s.echo = e
 	return nil
 }
@@ -157,6 +161,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close releases the driver and the store; guests keep running.
 func (s *Server) Close() error {
+	// Console websockets were taken over from the HTTP server: its
+	// shutdown does not end them.
+	if s.consoles != nil {
+		s.consoles.Close()
+	}
 	if s.instances != nil {
 		s.instances.Close()
 	}

@@ -13,6 +13,9 @@ type Instance struct {
 	UserID        string  `json:"user_id"`
 	ReservationID string  `json:"reservation_id"`
 	LaunchIndex   int     `json:"launch_index"`
+	// InternalID is Nova's integer id (from the "instances" sequence,
+	// assigned at create): the instance name is instance-%08x of it.
+	InternalID int64 `json:"internal_id,omitempty"`
 
 	// Where it runs.
 	Host string `json:"host,omitempty"`

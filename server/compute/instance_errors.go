@@ -25,6 +25,7 @@ func instanceErr(id string, err error) error {
 		invalid   *instance.Invalid
 		conflict  *instance.Conflict
 		forbidden *instance.Forbidden
+		resource  *instance.ResourceNotFound
 	)
 	switch {
 	case errors.As(err, &nf):
@@ -41,6 +42,8 @@ func instanceErr(id string, err error) error {
 		return api.Conflict("%s", conflict.Message)
 	case errors.As(err, &forbidden):
 		return api.Forbidden("%s", forbidden.Message)
+	case errors.As(err, &resource):
+		return api.NotFound("%s", resource.Message)
 	case errors.Is(err, instance.ErrNotSupported):
 		return api.NotImplemented("Action is not supported by this hypervisor.")
 	}

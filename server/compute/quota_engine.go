@@ -102,6 +102,10 @@ func newQuotaEngine() *quotaEngine {
 			}
 			return countKeypairs(tx, userID)
 		},
+		"server_groups": countServerGroups,
+		"instances":     instanceUsage(func(*store.Instance) int { return 1 }),
+		"cores":         instanceUsage(func(i *store.Instance) int { return int(i.Flavor.VCPUs) }),
+		"ram":           instanceUsage(func(i *store.Instance) int { return int(i.Flavor.MemoryMB) }),
 	}}
 }
 

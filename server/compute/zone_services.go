@@ -45,7 +45,12 @@ func (s *Service) bootstrapServices(ctx context.Context) error {
 	err := s.db.View(ctx, func(tx *store.Tx) error {
 		for _, hs := range hostServices {
 			svc, err := store.Services.Lookup(tx, "host_binary", store.ServiceHostBinaryKey(s.cfg.Host, hs.binary))
-			if err != nil || svc.Zone != cmp.Or(hs.zone, s.cfg.Zone) {
+			if err != nil {
+				current = false
+				continue
+			}
+			want, err := s.bootZone(tx, hs.zone)
+			if err != nil || svc.Zone != want {
 				current = false
 			}
 		}
@@ -57,9 +62,9 @@ func (s *Service) bootstrapServices(ctx context.Context) error {
 	err = s.db.Update(ctx, func(tx *store.Tx) error {
 		now := time.Now().UTC().Truncate(time.Second)
 		for _, hs := range hostServices {
-			zone := hs.zone
-			if zone == "" {
-				zone = s.cfg.Zone
+			zone, err := s.bootZone(tx, hs.zone)
+			if err != nil {
+				return err
 			}
 			svc, err := store.Services.Lookup(tx, "host_binary", store.ServiceHostBinaryKey(s.cfg.Host, hs.binary))
 			switch {
@@ -119,4 +124,14 @@ func (s *Service) serviceIsUp(svc *store.Service, now time.Time) bool {
 	}
 	d := now.Sub(last)
 	return d <= serviceDownTime && d >= -serviceDownTime
+}
+
+// bootZone is the zone a service of this host belongs in at start: its own
+// (internal) when it has one, else the host's zone, which aggregates may
+// have moved away from the configured default.
+func (s *Service) bootZone(tx *store.Tx, zone string) (string, error) {
+	if zone != "" {
+		return zone, nil
+	}
+	return s.hostZone(tx, s.cfg.Host)
 }

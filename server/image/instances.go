@@ -7,8 +7,21 @@ import (
 
 	"minicloud/hypervisor"
 	"minicloud/server/api"
+	"minicloud/server/instance"
 	"minicloud/store"
 )
+
+var _ instance.Images = (*Service)(nil)
+
+// gone marks a not-found (or not visible) image with
+// instance.ErrImageNotFound, so the manager can tell a deleted image from
+// a failure without knowing HTTP.
+func gone(err error) error {
+	if IsNotFound(err) {
+		return fmt.Errorf("%w: %v", instance.ErrImageNotFound, err)
+	}
+	return err
+}
 
 // What the lifecycle manager needs of the image service (instance.Images):
 // images to boot, and snapshot images to fill.
@@ -23,7 +36,7 @@ func asProject(projectID string) *api.Credentials {
 func (s *Service) BootImage(ctx context.Context, projectID, id string) (hypervisor.Image, error) {
 	img, err := s.Get(ctx, asProject(projectID), id)
 	if err != nil {
-		return hypervisor.Image{}, err
+		return hypervisor.Image{}, gone(err)
 	}
 	if img.Status != store.ImageActive {
 		return hypervisor.Image{}, fmt.Errorf("image %s is %s, not active", id, img.Status)
@@ -49,10 +62,10 @@ func (s *Service) NewSnapshot(ctx context.Context, projectID, name string, props
 // SaveSnapshot moves the file at path into the image and activates it.
 func (s *Service) SaveSnapshot(ctx context.Context, id, path string) error {
 	if _, err := s.BeginSave(ctx, nil, id); err != nil {
-		return err
+		return gone(err)
 	}
 	_, err := s.FinishSave(ctx, id, path)
-	return err
+	return gone(err)
 }
 
 // AbortSnapshot removes an image whose snapshot failed.
@@ -92,4 +105,6 @@ func (s *Service) Backups(ctx context.Context, instanceID, backupType string) ([
 }
 
 // DeleteImage removes an image (backup rotation, shelved images).
-func (s *Service) DeleteImage(ctx context.Context, id string) error { return s.Delete(ctx, nil, id) }
+func (s *Service) DeleteImage(ctx context.Context, id string) error {
+	return gone(s.Delete(ctx, nil, id))
+}

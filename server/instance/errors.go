@@ -26,12 +26,18 @@ func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 // the instance's vm_state or task_state (409).
 type StateError struct {
 	Action, ID string
-	// Attr is "vm_state", "task_state" or "launched_at"; State its value
-	// ("None" for null).
+	// Attr is "vm_state", "task_state", "launched_at" or "power state";
+	// State its value ("None" for null). An empty Attr gives Nova's
+	// generic message.
 	Attr, State string
 }
 
 func (e *StateError) Error() string {
+	if e.Attr == "" {
+		// Nova's words when the refusal names no attribute (a lock seen by
+		// changePassword).
+		return fmt.Sprintf("Instance %s is in an invalid state for '%s'", e.ID, e.Action)
+	}
 	return fmt.Sprintf("Cannot '%s' instance %s while it is in %s %s", e.Action, e.ID, e.Attr, e.State)
 }
 
@@ -54,6 +60,16 @@ func (e *Conflict) Error() string { return e.Message }
 type Forbidden struct{ Message string }
 
 func (e *Forbidden) Error() string { return e.Message }
+
+// ResourceNotFound is a 404 about something other than the instance (a
+// compute host named by evacuate), with Nova's message.
+type ResourceNotFound struct{ Message string }
+
+func (e *ResourceNotFound) Error() string { return e.Message }
+
+// ErrImageNotFound is wrapped by an Images implementation when the image
+// does not exist (any more) or is not visible to the project.
+var ErrImageNotFound = errors.New("image not found")
 
 // Invalidf builds an Invalid.
 func Invalidf(format string, a ...any) error { return &Invalid{Message: fmt.Sprintf(format, a...)} }

@@ -17,6 +17,7 @@ package instance
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"minicloud/hypervisor"
@@ -30,6 +31,10 @@ type Caller struct {
 	ProjectID string
 	UserID    string
 	Admin     bool
+	// UserName and ProjectName are recorded at create as Nova records
+	// them (system metadata owner_user_name / owner_project_name, which
+	// snapshots inherit); "" leaves them out.
+	UserName, ProjectName string
 }
 
 // Config is the host the manager runs guests on and its policies.
@@ -48,9 +53,15 @@ type Config struct {
 	// guest is forced off (Nova's shutdown_timeout, 60 s).
 	PowerOffTimeout time.Duration
 	Logger          *slog.Logger
+	// HostZone reports the availability zone this host is in now (host
+	// aggregates can move it); nil reads the zone of the host's
+	// nova-compute service record, then Zone.
+	HostZone func(ctx context.Context) string
 }
 
-// Images is what the manager needs of the image service.
+// Images is what the manager needs of the image service. An image that
+// does not exist (or is not visible) is an error wrapping
+// ErrImageNotFound.
 type Images interface {
 	// BootImage returns an active image the caller's project may boot,
 	// with its cached file.
@@ -117,7 +128,10 @@ type CreateRequest struct {
 	// Networks: nil for "auto", empty for "none".
 	Networks     []NetworkRequest
 	BlockDevices []store.BlockDevice
-	// ImageProperties are copied into system metadata (image_*).
+	// ImageProperties are the boot image's properties as Glance names
+	// them (min_ram, min_disk, disk_format, container_format and every
+	// custom property); they are kept in system metadata as image_<key>,
+	// as Nova keeps them.
 	ImageProperties map[string]string
 	// Reserve runs inside the transaction that writes the instances: quota
 	// and server-group checks. It returns how many of MinCount..MaxCount
@@ -142,6 +156,9 @@ type RebuildRequest struct {
 	UserData          **string
 	TrustedCerts      *[]string
 	Hostname          *string
+	// ImageProperties of the new image, as in CreateRequest; nil reads
+	// them from the image service.
+	ImageProperties map[string]string
 }
 
 // UpdateRequest is a validated PUT /servers/{id}.
@@ -163,6 +180,26 @@ type Manager struct {
 	images Images
 	nets   Networks
 	cfg    Config
+	log    *slog.Logger
+
+	// base is the context of every job and background loop: jobs outlive
+	// the API request that queued them.
+	base context.Context
+	stop context.CancelFunc
+
+	writer *committer
+
+	mu      sync.Mutex
+	workers map[string]*worker
+	started bool
+	closed  bool
+	// jobs counts running worker goroutines, loops the background loops.
+	jobs  sync.WaitGroup
+	loops sync.WaitGroup
+
+	// observe, when set (tests), sees every committed change of an
+	// instance record made by an operation, in commit order per instance.
+	observe func(inst store.Instance)
 }
 
 // New builds a manager; Start must run before it takes work.
@@ -173,5 +210,29 @@ func New(db *store.DB, driver hypervisor.Driver, images Images, nets Networks, c
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Manager{db: db, driver: driver, images: images, nets: nets, cfg: cfg}
+	base, stop := context.WithCancel(context.Background())
+	return &Manager{db: db, driver: driver, images: images, nets: nets, cfg: cfg,
+		log: cfg.Logger.With("component", "instance"), base: base, stop: stop,
+		writer: newCommitter(db), workers: map[string]*worker{}}
+}
+
+// hostZone is the zone this host is in now: HostZone's answer, else
+// the zone of this host's nova-compute service (host aggregates move it),
+// else Zone.
+func (m *Manager) hostZone(ctx context.Context) string {
+	if m.cfg.HostZone != nil {
+		if z := m.cfg.HostZone(ctx); z != "" {
+			return z
+		}
+		return m.cfg.Zone
+	}
+	zone := m.cfg.Zone
+	_ = m.db.View(ctx, func(tx *store.Tx) error {
+		svc, err := store.Services.Lookup(tx, "host_binary", store.ServiceHostBinaryKey(m.cfg.Host, "nova-compute"))
+		if err == nil && svc.Zone != "" {
+			zone = svc.Zone
+		}
+		return nil
+	})
+	return zone
 }

@@ -1,0 +1,131 @@
+package compute_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"minicloud/server/servertest"
+	"minicloud/store"
+)
+
+// subNICs are two NICs on "private" (fixed and floating addresses, one
+// IPv6) and one on "public", and a detached one that must not show.
+func subNICs() []store.InstanceNIC {
+	gone := time.Now().UTC()
+	return []store.InstanceNIC{
+		{PortID: "11111111-1111-4111-8111-111111111111", NetworkID: "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", NetworkName: "private", MAC: "fa:16:3e:00:00:01", Tag: "first",
+			IPs: []store.FixedIP{
+				{Address: "172.24.4.10", Version: 4, Type: "floating"},
+				{Address: "10.0.0.5", Version: 4, Type: "fixed", SubnetID: "cccccccc-cccc-4ccc-8ccc-cccccccccccc"},
+				{Address: "fd00::5", Version: 6, Type: "fixed", SubnetID: "dddddddd-dddd-4ddd-8ddd-dddddddddddd"},
+			}},
+		{PortID: "22222222-2222-4222-8222-222222222222", NetworkID: "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb", NetworkName: "public", MAC: "fa:16:3e:00:00:02",
+			IPs: []store.FixedIP{{Address: "192.0.2.7", Version: 4, Type: "fixed", SubnetID: "eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee"}}},
+		{PortID: "33333333-3333-4333-8333-333333333333", NetworkID: "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", NetworkName: "private", MAC: "fa:16:3e:00:00:03",
+			IPs: []store.FixedIP{{Address: "10.0.0.6", Version: 4, Type: "fixed"}}},
+		{PortID: "44444444-4444-4444-8444-444444444444", NetworkID: "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", NetworkName: "old", MAC: "fa:16:3e:00:00:04",
+			DeletedAt: &gone, IPs: []store.FixedIP{{Address: "10.9.9.9", Version: 4, Type: "fixed"}}},
+	}
+}
+
+// TestServerIPs lists addresses by network, fixed before floating, and one
+// network's alone.
+func TestServerIPs(t *testing.T) {
+	c := servertest.New(t)
+	u := c.Member
+	inst := subRecord(t, c, u, func(i *store.Instance) { i.NICs = subNICs() })
+	bare := subRecord(t, c, u, nil)
+
+	r := subCall(t, c, u, "GET", "/servers/"+inst.ID+"/ips", "", nil).Expect(t, 200)
+	expectKeys(t, r, []string{"addresses"})
+	expectKeys(t, r, []string{"private", "public"}, "addresses")
+	wantPrivate := []string{"10.0.0.5", "fd00::5", "10.0.0.6", "172.24.4.10"}
+	for i, addr := range wantPrivate {
+		expectKeys(t, r, []string{"version", "addr"}, "addresses", "private", strconv.Itoa(i))
+		if got := str(t, r, "addresses", "private", strconv.Itoa(i), "addr"); got != addr {
+			t.Errorf("private[%d] = %s, want %s", i, got, addr)
+		}
+	}
+	if n := len(subList(t, r, "addresses", "private")); n != len(wantPrivate) {
+		t.Errorf("%d private addresses, want %d", n, len(wantPrivate))
+	}
+	if got := num(t, r, "addresses", "private", "1", "version"); got != 6 {
+		t.Errorf("IPv6 address has version %d", got)
+	}
+
+	r = subCall(t, c, u, "GET", "/servers/"+inst.ID+"/ips/public", "", nil).Expect(t, 200)
+	expectKeys(t, r, []string{"public"})
+	if got := str(t, r, "public", "0", "addr"); got != "192.0.2.7" {
+		t.Errorf("public address %s", got)
+	}
+
+	r = subCall(t, c, u, "GET", "/servers/"+bare.ID+"/ips", "", nil).Expect(t, 200)
+	if string(r.Body) != `{"addresses":{}}` {
+		t.Errorf("server without NICs: %s", r.Body)
+	}
+	for _, network := range []string{"old", "nope"} {
+		expectFault(t, subCall(t, c, u, "GET", "/servers/"+inst.ID+"/ips/"+network, "", nil), 404, "itemNotFound", "Instance is not a member of specified network")
+	}
+	expectFault(t, subCall(t, c, c.Other, "GET", "/servers/"+inst.ID+"/ips", "", nil), 404, "itemNotFound", "Instance "+inst.ID+" could not be found.")
+	expectFault(t, subCall(t, c, u, "GET", "/servers/"+inst.ID+"/ips?x=1", "2.102", nil), 400, "badRequest", "")
+}
+
+// TestServerPassword reads and clears the posted password.
+func TestServerPassword(t *testing.T) {
+	c := servertest.New(t)
+	u := c.Member
+	inst := subRecord(t, c, u, func(i *store.Instance) { i.Password = "c2VjcmV0" })
+	base := "/servers/" + inst.ID + "/os-server-password"
+
+	r := subCall(t, c, u, "GET", base, "", nil).Expect(t, 200)
+	if string(r.Body) != `{"password":"c2VjcmV0"}` {
+		t.Errorf("password: %s", r.Body)
+	}
+	reader := subReader(t, c)
+	mine := subRecord(t, c, reader, func(i *store.Instance) { i.Password = "x" })
+	expectFault(t, subCall(t, c, reader, "DELETE", "/servers/"+mine.ID+"/os-server-password", "", nil), 403, "forbidden",
+		"Policy doesn't allow os_compute_api:os-server-password:clear to be performed.")
+
+	r = subCall(t, c, u, "DELETE", base, "", nil).Expect(t, 204)
+	if len(r.Body) != 0 {
+		t.Errorf("204 with a body: %s", r.Body)
+	}
+	r = subCall(t, c, u, "GET", base, "", nil).Expect(t, 200)
+	if string(r.Body) != `{"password":""}` {
+		t.Errorf("password after clear: %s", r.Body)
+	}
+	if subStored(t, c, inst.ID).Password != "" {
+		t.Error("password still stored")
+	}
+	expectFault(t, subCall(t, c, c.Other, "GET", base, "", nil), 404, "itemNotFound", "")
+}
+
+// TestVirtualInterfaces lists NICs until 2.43, with net_id from 2.12.
+func TestVirtualInterfaces(t *testing.T) {
+	c := servertest.New(t)
+	u := c.Member
+	inst := subRecord(t, c, u, func(i *store.Instance) { i.NICs = subNICs() })
+	base := "/servers/" + inst.ID + "/os-virtual-interfaces"
+
+	r := subCall(t, c, u, "GET", base, "2.11", nil).Expect(t, 200)
+	if n := len(subList(t, r, "virtual_interfaces")); n != 3 {
+		t.Fatalf("%d interfaces, want 3: %s", n, r.Body)
+	}
+	expectKeys(t, r, []string{"id", "mac_address"}, "virtual_interfaces", "0")
+	if str(t, r, "virtual_interfaces", "0", "id") != subNICs()[0].PortID || str(t, r, "virtual_interfaces", "0", "mac_address") != "fa:16:3e:00:00:01" {
+		t.Errorf("first interface: %s", r.Body)
+	}
+	r = subCall(t, c, u, "GET", base, "2.12", nil).Expect(t, 200)
+	expectKeys(t, r, []string{"id", "mac_address", "net_id"}, "virtual_interfaces", "1")
+	if str(t, r, "virtual_interfaces", "1", "net_id") != subNICs()[1].NetworkID {
+		t.Errorf("net_id: %s", r.Body)
+	}
+	r = subCall(t, c, u, "GET", base+"?offset=1&limit=1", "2.43", nil).Expect(t, 200)
+	if l := subList(t, r, "virtual_interfaces"); len(l) != 1 || str(t, r, "virtual_interfaces", "0", "id") != subNICs()[1].PortID {
+		t.Errorf("offset 1 limit 1: %s", r.Body)
+	}
+	expectFault(t, subCall(t, c, u, "GET", base, "2.44", nil), 404, "itemNotFound", "The resource could not be found.")
+	expectFault(t, subCall(t, c, u, "GET", base+"?limit=x", "2.1", nil), 400, "badRequest", "Invalid input received: limit must be an integer")
+	expectFault(t, subCall(t, c, u, "GET", "/servers/00000000-0000-0000-0000-000000000000/os-virtual-interfaces", "", nil), 404, "itemNotFound", "")
+}
