@@ -34,7 +34,7 @@ func BenchmarkStartToFirst200(b *testing.B) {
 func startAndStop(b *testing.B, dir string) time.Duration {
 	b.Helper()
 	addr := freePort(b)
-	cmd := exec.Command(binary, "serve", "--listen", addr, "--data-dir", dir, "--log-level", "warn")
+	cmd := exec.Command(binary, "serve", "--listen", addr, "--data-dir", dir, "--log-level", "warn", "--dataplane", "off")
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -120,7 +120,7 @@ func startCloudB(b *testing.B) *benchCloud {
 	dir := b.TempDir()
 	addr := freePort(b)
 	c := &benchCloud{url: "http://" + addr, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
-	c.cmd = exec.Command(binary, "serve", "--listen", addr, "--data-dir", dir, "--log-level", "warn")
+	c.cmd = exec.Command(binary, "serve", "--listen", addr, "--data-dir", dir, "--log-level", "warn", "--dataplane", "off")
 	if err := c.cmd.Start(); err != nil {
 		b.Fatal(err)
 	}

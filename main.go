@@ -18,8 +18,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"minicloud/hypervisor/qemu/guest"
 	"minicloud/server"
 	"minicloud/server/identity"
+	"minicloud/server/image"
 	"minicloud/store"
 )
 
@@ -34,7 +36,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("data-dir", defaultDataDir(), "where state, images and instances live")
-	root.AddCommand(serveCmd(), openrcCmd(), versionCmd(), backupCmd())
+	root.AddCommand(serveCmd(), openrcCmd(), imageCmd(), versionCmd(), backupCmd())
 	if err := root.ExecuteContext(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "minicloud:", err)
 		os.Exit(1)
@@ -107,11 +109,19 @@ func serveCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:8774", "address to answer the APIs on")
 	f.StringVar(&cfg.PublicURL, "public-url", "", "base URL clients reach the cloud at (default: the address each client used)")
-	f.StringVar(&cfg.Driver, "driver", "fake", "hypervisor driver: fake")
+	f.StringVar(&cfg.Driver, "driver", "qemu", "hypervisor driver: qemu (real guests), or fake (an in-memory API emulator)")
 	// Snapshots take long enough on the fake driver for a client polling
 	// once a second to see the image SAVING, as with a real one.
 	f.StringVar(&cfg.FakeDelay, "fake-delay", "5ms,snapshot=1500ms", "fake driver: delay of every operation, or per operation (spawn=2s,reboot=500ms,default=10ms)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	n := &cfg.Network
+	f.StringVar(&n.DataPlane, "dataplane", "auto", "network data plane (bridges, taps, DHCP, NAT, metadata service): auto (with the qemu driver, when root with br_netfilter loaded), on, or off (networks in the API only)")
+	f.StringVar(&n.Uplink, "uplink", "", "the only interface guests' traffic is masqueraded through (default: any but the cloud's own bridges)")
+	f.StringVar(&n.PrivateCIDR, "private-cidr", "10.0.0.0/24", "subnet of the shared network \"private\" the first start makes")
+	f.StringSliceVar(&n.PrivateDNS, "private-dns", nil, "name servers DHCP gives guests on \"private\" (first start only)")
+	f.StringVar(&n.PublicCIDR, "public-cidr", "172.24.4.0/24", "subnet of the external network \"public\" floating IPs come from (first start only)")
+	f.IntVar(&n.MTU, "network-mtu", 1500, "MTU of new networks")
+	f.StringVar(&n.MetadataAddr, "metadata-address", "169.254.169.254", "address guests reach the metadata service at (port 80)")
 	return cmd
 }
 
@@ -147,6 +157,86 @@ func openrcCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&url, "url", "", "the cloud's URL (default: where `minicloud serve` last listened)")
 	cmd.Flags().StringVarP(&file, "file", "o", "", "write to this file (mode 0600) instead of standard output")
+	return cmd
+}
+
+func imageCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "image", Short: "Images of the running cloud"}
+	cmd.AddCommand(imageImportCmd())
+	return cmd
+}
+
+// guestImageName is what `image import --guest` calls the test guest.
+const guestImageName = "minicloud-guest"
+
+func imageImportCmd() *cobra.Command {
+	var url string
+	var testGuest bool
+	var f image.ImportFile
+	cmd := &cobra.Command{
+		Use:   "import [FILE]",
+		Short: "Upload a disk image to the running cloud as its admin; without FILE (or with --guest), build the test guest and upload that",
+		Long: `Upload a disk image to the running cloud (minicloud serve) through its image API, as the admin
+the first start created. Without FILE, or with --guest, build the cloud's own small test guest from
+Debian packages into DATA-DIR/guest/ and upload it as the public image ` + guestImageName + `; doing so again
+prints the same image's id and uploads nothing. The image id goes to standard output.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 && testGuest {
+				return errors.New("--guest takes no FILE")
+			}
+			ctx := cmd.Context()
+			dir := dataDir(cmd)
+			if url == "" {
+				var err error
+				if url, err = server.ReadEndpoint(dir); err != nil {
+					return err
+				}
+			}
+			cred, err := identity.LoadCredentials(dir, "admin")
+			if err != nil {
+				return err
+			}
+			if len(args) == 1 {
+				f.Path = args[0]
+				if f.Name == "" {
+					f.Name = filepath.Base(f.Path)
+				}
+			} else {
+				gdir := filepath.Join(dir, "guest")
+				fmt.Fprintf(os.Stderr, "building the test guest in %s\n", gdir)
+				files, err := guest.BuildLogged(ctx, gdir, filepath.Join(gdir, "cache"), os.Stderr)
+				if err != nil {
+					return err
+				}
+				f.Path, f.Public, f.Reuse, f.HideOlder = files.Disk, true, true, true
+				if f.Name == "" {
+					f.Name = guestImageName
+				}
+			}
+			im := &image.Importer{URL: url, Credentials: cred}
+			res, err := im.Import(ctx, f)
+			if err != nil {
+				return err
+			}
+			if res.Reused {
+				fmt.Fprintf(os.Stderr, "image %s (%s) already holds %s\n", res.ID, res.Name, f.Path)
+			} else {
+				fmt.Fprintf(os.Stderr, "imported %s as image %s (%s, %d bytes, md5 %s)\n", f.Path, res.ID, res.DiskFormat, res.Size, res.Checksum)
+			}
+			for _, id := range res.Hidden {
+				fmt.Fprintf(os.Stderr, "hid older image %s of the same name (os_hidden=true)\n", id)
+			}
+			fmt.Println(res.ID)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.Name, "name", "", "image name (default: the file's name, or "+guestImageName+" for the test guest)")
+	fl.StringVar(&f.DiskFormat, "disk-format", "", "disk format (default: qcow2 when the file is one, else raw)")
+	fl.BoolVar(&f.Public, "public", false, "make the image public")
+	fl.BoolVar(&testGuest, "guest", false, "build the test guest and import it (the default without FILE)")
+	fl.StringVar(&url, "url", "", "the cloud's URL (default: where minicloud serve last listened)")
 	return cmd
 }
 

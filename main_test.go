@@ -83,7 +83,9 @@ func startCloud(t *testing.T, args ...string) *cloud {
 		t.Fatal(err)
 	}
 	c.log = logf
-	c.cmd = exec.Command(binary, append([]string{"serve", "--listen", addr, "--data-dir", c.dataDir}, args...)...)
+	// Tests share the host's network namespace: no bridges or nftables
+	// tables there (network_test.go runs the data plane in its own).
+	c.cmd = exec.Command(binary, append([]string{"serve", "--listen", addr, "--data-dir", c.dataDir, "--dataplane", "off"}, args...)...)
 	c.cmd.Stdout, c.cmd.Stderr = logf, logf
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)

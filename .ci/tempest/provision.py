@@ -1,15 +1,20 @@
 #!/usr/bin/python3
 """Create, through the public APIs of a fresh minicloud, what Tempest's config needs.
 
+    provision.py [--flavor NAME:RAM_MB:VCPUS:DISK_GB]... IMAGE IMAGE_ALT
+
 Reads MINICLOUD_URL, ADMIN_USERNAME, ADMIN_PASSWORD, ADMIN_PROJECT and MEMBER_PASSWORD
 from the environment and the two image files named on the command line; creates the
 pre-provisioned accounts of accounts.yaml.template (4 admins, 8 members, each in its own
-project), two public qcow2 images and two flavors (the second larger), and prints shell
-assignments for IMAGE_REF, IMAGE_REF_ALT, FLAVOR_REF and FLAVOR_REF_ALT on stdout.
+project), two public qcow2 images and two flavors (the second larger; --flavor twice
+replaces the defaults), and prints shell assignments for IMAGE_REF, IMAGE_REF_ALT,
+FLAVOR_REF, FLAVOR_REF_ALT and HYPERVISOR_TYPE (what os-hypervisors reports, which
+tempest.conf's hypervisor_type must name) on stdout.
 
 Standard library only: it runs under the system python3 that python3-tempest pulls in.
 Only the URL it is given (a loopback listener) is ever contacted.
 """
+import argparse
 import json
 import os
 import sys
@@ -119,7 +124,23 @@ def create_flavor(tok, spec):
     return body['flavor']['id']
 
 
-def main(image, image_alt):
+def hypervisor_type(tok):
+    _, _, body = call('GET', '/v2.1/os-hypervisors/detail', token=tok)
+    types = {h['hypervisor_type'] for h in body['hypervisors']}
+    if len(types) != 1:
+        raise APIError('os-hypervisors/detail: want one hypervisor type, got %s' % sorted(types))
+    return types.pop()
+
+
+def flavor_spec(arg):
+    try:
+        name, ram, vcpus, disk = arg.split(':')
+        return {'name': name, 'ram': int(ram), 'vcpus': int(vcpus), 'disk': int(disk)}
+    except ValueError:
+        raise argparse.ArgumentTypeError('want NAME:RAM_MB:VCPUS:DISK_GB, got %r' % arg)
+
+
+def main(image, image_alt, flavors):
     wait_ready()
     admin_password = os.environ['ADMIN_PASSWORD']
     member_password = os.environ['MEMBER_PASSWORD']
@@ -132,15 +153,24 @@ def main(image, image_alt):
     refs = {
         'IMAGE_REF': create_image(tok, 'tempest-image', image),
         'IMAGE_REF_ALT': create_image(tok, 'tempest-image-alt', image_alt),
-        'FLAVOR_REF': create_flavor(tok, FLAVORS[0]),
-        'FLAVOR_REF_ALT': create_flavor(tok, FLAVORS[1]),
+        'FLAVOR_REF': create_flavor(tok, flavors[0]),
+        'FLAVOR_REF_ALT': create_flavor(tok, flavors[1]),
+        'HYPERVISOR_TYPE': hypervisor_type(tok),
     }
     for k, v in refs.items():
         print("%s='%s'" % (k, v))
 
 
 if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description='Provision a fresh minicloud for Tempest.')
+    ap.add_argument('--flavor', type=flavor_spec, action='append',
+                    help='NAME:RAM_MB:VCPUS:DISK_GB, twice: the flavor and the larger alt flavor')
+    ap.add_argument('image')
+    ap.add_argument('image_alt')
+    args = ap.parse_args()
+    if args.flavor is not None and len(args.flavor) != 2:
+        ap.error('--flavor must be given twice (flavor_ref, then the larger flavor_ref_alt)')
     try:
-        main(sys.argv[1], sys.argv[2])
+        main(args.image, args.image_alt, args.flavor or FLAVORS)
     except APIError as e:
         sys.exit('provision: %s' % e)

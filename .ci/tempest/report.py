@@ -205,6 +205,18 @@ def selection(reference, regex, exclude):
     return sel, excluded
 
 
+def classes_of(test_ids):
+    """The classes of the selected tests, by module, shortest form: mod.ClassA,ClassB."""
+    by_module = collections.OrderedDict()
+    for tid in test_ids:
+        mod, cls = base_id(tid).rsplit('.', 2)[:2]
+        by_module.setdefault(mod.replace('tempest.api.compute.', ''), []).append(cls)
+    n = sum(len(set(c)) for c in by_module.values())
+    if n > 25:  # a whole-suite run: just the counts
+        return '%d in %d modules' % (n, len(by_module))
+    return '; '.join('%s.%s' % (m, ','.join(sorted(set(c)))) for m, c in by_module.items())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--results', required=True)
@@ -213,6 +225,7 @@ def main():
     ap.add_argument('--regex', required=True)
     ap.add_argument('--wall', type=int, default=0)
     ap.add_argument('--concurrency', default='?')
+    ap.add_argument('--driver', default='fake')
     args = ap.parse_args()
 
     results = read_subunit(os.path.join(args.results, 'results.subunit'))
@@ -292,10 +305,11 @@ def main():
 
     wall = '%dm%02ds' % divmod(args.wall, 60)
     lines = [
-        'Tempest compute API tests against minicloud serve --driver fake',
+        'Tempest compute API tests against minicloud serve --driver %s' % args.driver,
         'selected %d (of %d matching the regex; %d excluded by %s), concurrency %s'
         % (len(sel), len(sel) + len(excluded), len(excluded), os.path.basename(args.exclude),
            args.concurrency),
+        'classes: %s' % classes_of(t for t, _ in sel),
         'passed %d of %d expected to run; failed %d (+%d in %d failed class fixtures), '
         'skipped %d, not run %d'
         % (count['passed'], sum(1 for _, e in sel if e != 'skip'), count['failed'],

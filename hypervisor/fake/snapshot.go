@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"minicloud/hypervisor/qcow2"
 	"os"
 	"path/filepath"
 
@@ -102,14 +103,18 @@ func fillDisk(ctx context.Context, spec hypervisor.Spec, w io.Writer) (string, e
 	if size == 0 {
 		size = 1 << 30
 	}
-	_, err := w.Write(emptyQCOW2(size))
+	img, err := qcow2.Image(size, "", "")
+	if err != nil {
+		return "", err
+	}
+	_, err = w.Write(img)
 	return "qcow2", err
 }
 
 // copyImage copies an image file, checking ctx between chunks. Its format
 // is the image's, or read from its first bytes.
 func copyImage(ctx context.Context, img hypervisor.Image, src io.Reader, w io.Writer) (string, error) {
-	head := make([]byte, len(qcow2Magic))
+	head := make([]byte, len(qcow2.Magic))
 	n, err := io.ReadFull(src, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return "", err
@@ -118,7 +123,7 @@ func copyImage(ctx context.Context, img hypervisor.Image, src io.Reader, w io.Wr
 	format := img.DiskFormat
 	if format == "" {
 		format = "raw"
-		if bytes.Equal(head, qcow2Magic) {
+		if bytes.Equal(head, qcow2.Magic) {
 			format = "qcow2"
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"minicloud/hypervisor/qcow2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,7 +34,7 @@ func TestSnapshotQCOW2(t *testing.T) {
 	}
 	b, err := os.ReadFile(dst)
 	must(t, err)
-	if !bytes.HasPrefix(b, qcow2Magic) || binary.BigEndian.Uint32(b[4:]) != 3 ||
+	if !bytes.HasPrefix(b, qcow2.Magic) || binary.BigEndian.Uint32(b[4:]) != 3 ||
 		binary.BigEndian.Uint64(b[24:]) != 20<<30 {
 		t.Errorf("header %x", b[:32])
 	}
@@ -92,7 +93,7 @@ func TestSnapshotCopiesImage(t *testing.T) {
 	raw := bytes.Repeat([]byte("disk"), 300000)
 	rawPath := filepath.Join(dir, "base.raw")
 	must(t, os.WriteFile(rawPath, raw, 0o644))
-	qcow := emptyQCOW2(1 << 30)
+	qcow, _ := qcow2.Image(1<<30, "", "")
 	qcowPath := filepath.Join(dir, "base.qcow2")
 	must(t, os.WriteFile(qcowPath, qcow, 0o644))
 

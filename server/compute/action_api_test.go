@@ -3,6 +3,7 @@ package compute_test
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -375,16 +376,53 @@ func TestActionRequestChecks(t *testing.T) {
 func TestActionSecurityGroups(t *testing.T) {
 	c := servertest.New(t)
 	inst := actRecord(t, c, c.Member, nil)
-	actPost(t, c, c.Member, inst.ID, "", map[string]any{"removeSecurityGroup": map[string]any{"name": "default"}}).Expect(t, http.StatusAccepted)
+	add := func(name string) map[string]any {
+		return map[string]any{"addSecurityGroup": map[string]any{"name": name}}
+	}
+	remove := func(name string) map[string]any {
+		return map[string]any{"removeSecurityGroup": map[string]any{"name": name}}
+	}
+	actFault(t, actPost(t, c, c.Member, inst.ID, "", add("default")), 400,
+		"Network requires port_security_enabled and subnet associated in order to apply security groups.")
+
+	port := netPort(t, c, c.Member.ProjectID, inst.ID, "10.0.0.20", "fa:16:3e:00:00:20")
+	portGroups := func() []any {
+		r := c.Do(t, servertest.Req{Path: "/network/v2.0/ports/" + port, Token: c.Member.Token}).Expect(t, http.StatusOK)
+		groups, _ := r.At(t, "port", "security_groups").([]any)
+		return groups
+	}
+	if n := len(portGroups()); n != 1 {
+		t.Fatalf("a new port has %d groups, want the project's default", n)
+	}
+	actPost(t, c, c.Member, inst.ID, "", remove("default")).Expect(t, http.StatusAccepted)
 	if got := actStored(t, c, inst.ID).SecurityGroups; len(got) != 0 {
 		t.Fatalf("groups after remove: %v", got)
 	}
-	actFault(t, actPost(t, c, c.Member, inst.ID, "", map[string]any{"removeSecurityGroup": map[string]any{"name": "default"}}), 404,
+	if got := portGroups(); len(got) != 0 {
+		t.Fatalf("port groups after remove: %v", got)
+	}
+	if keys := actShow(t, c, c.Member, inst.ID, "").Keys(t, "server"); slices.Contains(keys, "security_groups") {
+		t.Errorf("security_groups shown for ports without groups: %v", keys)
+	}
+	actFault(t, actPost(t, c, c.Member, inst.ID, "", remove("default")), 404,
 		fmt.Sprintf("Security group default not associated with the instance %s", inst.ID))
-	actPost(t, c, c.Member, inst.ID, "", map[string]any{"addSecurityGroup": map[string]any{"name": "default"}}).Expect(t, http.StatusAccepted)
-	actPost(t, c, c.Member, inst.ID, "", map[string]any{"addSecurityGroup": map[string]any{"name": "default"}}).Expect(t, http.StatusAccepted)
-	if got := actStored(t, c, inst.ID).SecurityGroups; fmt.Sprint(got) != "[default]" {
-		t.Fatalf("groups after adding twice: %v", got)
+	actFault(t, actPost(t, c, c.Member, inst.ID, "", add("nope")), 404,
+		fmt.Sprintf("Security group nope is not found for project %s", c.Member.ProjectID))
+
+	c.Do(t, servertest.Req{Method: http.MethodPost, Path: "/network/v2.0/security-groups", Token: c.Member.Token,
+		Body: map[string]any{"security_group": map[string]any{"name": "web"}}}).Expect(t, http.StatusCreated)
+	actPost(t, c, c.Member, inst.ID, "", add("web")).Expect(t, http.StatusAccepted)
+	actPost(t, c, c.Member, inst.ID, "", add("default")).Expect(t, http.StatusAccepted)
+	actPost(t, c, c.Member, inst.ID, "", add("default")).Expect(t, http.StatusAccepted)
+	if got := actStored(t, c, inst.ID).SecurityGroups; fmt.Sprint(got) != "[web default]" {
+		t.Fatalf("groups after adding web and default twice: %v", got)
+	}
+	if got := portGroups(); len(got) != 2 {
+		t.Fatalf("port groups after adding two: %v", got)
+	}
+	r := actShow(t, c, c.Member, inst.ID, "")
+	if r.At(t, "server", "security_groups", "0", "name") != "web" || r.At(t, "server", "security_groups", "1", "name") != "default" {
+		t.Errorf("server groups: %s", r.Body)
 	}
 }
 

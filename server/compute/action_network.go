@@ -4,21 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"minicloud/server/api"
+	"minicloud/server/network"
 	"minicloud/store"
 )
 
 // The network actions: addSecurityGroup and removeSecurityGroup, and until
 // 2.43 addFloatingIp, removeFloatingIp, addFixedIp and removeFixedIp.
-// Nova hands these to the network service; this cloud has none yet, so
-// they answer as Nova does in front of a network service that knows only
-// each project's "default" security group and no floating IPs.
+// Nova hands these to the network service: security groups are set on the
+// server's ports through the network API with the caller's token,
+// floating IPs associated through the network service's Go API. Without a
+// network service they answer as Nova does in front of one that knows
+// only each project's "default" security group and no floating IPs.
 
 const (
 	securityGroupsPolicy = "os_compute_api:os-security-groups:"
@@ -49,6 +54,10 @@ func (s *Service) removeSecurityGroup(c echo.Context, r *api.Request, id string,
 	return s.editSecurityGroups(c, r, id, name, "remove", func(groups []string) ([]string, error) {
 		i := slices.Index(groups, name)
 		if i < 0 {
+			if s.net != nil {
+				// The ports had it under its id, not its name.
+				return groups, nil
+			}
 			return nil, api.NotFound("Security group %s not associated with the instance %s", name, id)
 		}
 		return slices.Delete(slices.Clone(groups), i, i+1), nil
@@ -56,8 +65,10 @@ func (s *Service) removeSecurityGroup(c echo.Context, r *api.Request, id string,
 }
 
 // editSecurityGroups is Nova's SecurityGroupActionController after the
-// server lookup: policy, the name, the group in the caller's project, then
-// the change to the server's groups, written in one transaction.
+// server lookup: policy, the name, the group in the caller's project, the
+// change to the server's ports (security_group_api.add_to_instance and
+// remove_from_instance), then the server's own list, written in one
+// transaction.
 func (s *Service) editSecurityGroups(c echo.Context, r *api.Request, id, name, rule string, edit func([]string) ([]string, error)) error {
 	ctx := api.Ctx(c)
 	if _, err := s.actionMemberServer(c, r, id, securityGroupsPolicy+rule); err != nil {
@@ -66,13 +77,82 @@ func (s *Service) editSecurityGroups(c echo.Context, r *api.Request, id, name, r
 	if strings.TrimSpace(name) == "" {
 		return api.BadRequest("Security group name cannot be empty")
 	}
-	if !securityGroupExists(r.Auth.ProjectID(), name) {
-		return api.NotFound("Security group %s is not found for project %s", name, r.Auth.ProjectID())
+	if s.net == nil {
+		if !securityGroupExists(r.Auth.ProjectID(), name) {
+			return api.NotFound("Security group %s is not found for project %s", name, r.Auth.ProjectID())
+		}
+	} else if err := s.setPortGroups(ctx, r, id, name, rule == "add"); err != nil {
+		return err
 	}
 	if err := s.updateSecurityGroups(ctx, id, edit); err != nil {
 		return err
 	}
 	return actionAccepted(c)
+}
+
+// neutronPort is what the actions read of a port.
+type neutronPort struct {
+	ID                  string   `json:"id"`
+	SecurityGroups      []string `json:"security_groups"`
+	PortSecurityEnabled *bool    `json:"port_security_enabled"`
+	FixedIPs            []any    `json:"fixed_ips"`
+}
+
+// setPortGroups adds the caller's group named name (or with that id) to
+// every port of the server, or removes it from them.
+func (s *Service) setPortGroups(ctx context.Context, r *api.Request, id, name string, add bool) error {
+	project := r.Auth.ProjectID()
+	ids, err := s.net.SecurityGroupIDs(ctx, project, []string{name})
+	switch {
+	case errors.Is(err, network.ErrSecurityGroupNotFound):
+		return api.NotFound("Security group %s is not found for project %s", name, project)
+	case errors.Is(err, network.ErrSecurityGroupAmbiguous):
+		return api.Conflict("Multiple security_group matches found for name '%s', use an ID to be more specific.", name)
+	case err != nil:
+		return fmt.Errorf("security group %s: %w", name, err)
+	}
+	group := ids[0]
+	var list struct {
+		Ports []neutronPort `json:"ports"`
+	}
+	if err := s.neutron(ctx, r, http.MethodGet, "/ports?device_id="+url.QueryEscape(id), nil, &list); err != nil {
+		return fmt.Errorf("ports of %s: %w", id, err)
+	}
+	const cannot = "Network requires port_security_enabled and subnet associated in order to apply security groups."
+	if add && len(list.Ports) == 0 {
+		return api.BadRequest(cannot)
+	}
+	found := false
+	for _, p := range list.Ports {
+		groups := slices.Clone(p.SecurityGroups)
+		if add {
+			if p.PortSecurityEnabled != nil && !*p.PortSecurityEnabled || len(p.FixedIPs) == 0 {
+				return api.BadRequest(cannot)
+			}
+			if slices.Contains(groups, group) {
+				continue
+			}
+			groups = append(groups, group)
+		} else {
+			i := slices.Index(groups, group)
+			if i < 0 {
+				continue
+			}
+			groups = slices.Delete(groups, i, i+1)
+			found = true
+		}
+		body := map[string]any{"port": map[string]any{"security_groups": groups}}
+		if err := s.neutron(ctx, r, http.MethodPut, "/ports/"+p.ID, body, nil); err != nil {
+			if f, ok := asNeutronFault(err); ok && f.Status < http.StatusInternalServerError {
+				return api.BadRequest("%s", f.Message)
+			}
+			return fmt.Errorf("security groups of port %s: %w", p.ID, err)
+		}
+	}
+	if !add && !found {
+		return api.NotFound("Security group %s not associated with the instance %s", name, id)
+	}
+	return nil
 }
 
 // securityGroupExists says whether a project has a security group of that
@@ -133,11 +213,16 @@ func (s *Service) addFloatingIP(c echo.Context, r *api.Request, id string, req f
 	if err != nil {
 		return err
 	}
+	ctx := api.Ctx(c)
+	inst = s.liveNetwork(ctx, inst)
 	if len(inst.NICs) == 0 {
 		return api.BadRequest("Instance network is not ready yet")
 	}
 	var fixed []string
 	for _, nic := range inst.NICs {
+		if nic.DeletedAt != nil {
+			continue
+		}
 		for _, ip := range nic.IPs {
 			if ip.Type == "" || ip.Type == "fixed" {
 				fixed = append(fixed, ip.Address)
@@ -147,21 +232,67 @@ func (s *Service) addFloatingIP(c echo.Context, r *api.Request, id string, req f
 	if len(fixed) == 0 {
 		return api.BadRequest("No fixed IPs associated to instance")
 	}
+	fixedAddress := ""
 	if req.hasFixed {
 		if !slices.Contains(fixed, req.fixed) {
 			return api.BadRequest("Specified fixed address not assigned to instance")
 		}
-	} else if !slices.ContainsFunc(fixed, isIPv4) {
-		return api.BadRequest("Unable to associate floating IP %s to any fixed IPs for instance %s. Instance has no fixed IPv4 addresses to associate.", req.address, id)
+		fixedAddress = req.fixed
+	} else {
+		i := slices.IndexFunc(fixed, isIPv4)
+		if i < 0 {
+			return api.BadRequest("Unable to associate floating IP %s to any fixed IPs for instance %s. Instance has no fixed IPv4 addresses to associate.", req.address, id)
+		}
+		fixedAddress = fixed[i]
 	}
-	// No floating IP exists without a network service to allocate one.
-	return api.NotFound("floating IP not found")
+	if s.net == nil {
+		// No floating IP exists without a network service to allocate one.
+		return api.NotFound("floating IP not found")
+	}
+	err = s.net.AddFloatingIP(ctx, floatingIPProject(r), id, req.address, fixedAddress)
+	switch {
+	case err == nil:
+		return actionAccepted(c)
+	case errors.Is(err, network.ErrFloatingIPNotFound):
+		return api.NotFound("floating IP not found")
+	case errors.Is(err, network.ErrFloatingIPAssociated):
+		return api.BadRequest("floating IP is already associated")
+	}
+	if _, ok := asNeutronFault(err); ok {
+		return api.BadRequest("Unable to associate floating IP %s to fixed IP %s for instance %s. Error: %s", req.address, fixedAddress, id, err.Error())
+	}
+	return fmt.Errorf("associate floating IP %s: %w", req.address, err)
+}
+
+// floatingIPProject is whose floating IPs the caller may use: an admin
+// anyone's, as Neutron shows an admin every floating IP.
+func floatingIPProject(r *api.Request) string {
+	if r.Auth.IsAdmin() {
+		return ""
+	}
+	return r.Auth.ProjectID()
 }
 
 // removeFloatingIP looks the address up before the server, as Nova does:
 // an address no floating IP has is a 404 whatever the server.
-func (s *Service) removeFloatingIP(_ echo.Context, _ *api.Request, _ string, req floatingIPRequest) error {
-	return api.NotFound("Floating IP not found for address %s.", req.address)
+func (s *Service) removeFloatingIP(c echo.Context, r *api.Request, id string, req floatingIPRequest) error {
+	if s.net == nil {
+		return api.NotFound("Floating IP not found for address %s.", req.address)
+	}
+	ctx := api.Ctx(c)
+	if err := actionMember(r, floatingIPsPolicy+"remove"); err != nil {
+		return err
+	}
+	err := s.net.RemoveFloatingIP(ctx, floatingIPProject(r), id, req.address)
+	switch {
+	case err == nil:
+		return actionAccepted(c)
+	case errors.Is(err, network.ErrFloatingIPNotFound):
+		return api.NotFound("Floating IP not found for address %s.", req.address)
+	case errors.Is(err, network.ErrFloatingIPNotAssociated):
+		return api.Conflict("Floating IP %s is not associated with instance %s.", req.address, id)
+	}
+	return fmt.Errorf("disassociate floating IP %s: %w", req.address, err)
 }
 
 func isIPv4(s string) bool {

@@ -59,6 +59,7 @@ func (s *Service) routes(g *echo.Group) {
 	s.consoleRoutes(g)
 	s.consoleAuthTokenRoutes(g)
 	s.serverInterfaceRoutes(g)
+	s.networkProxyRoutes(g)
 	s.volumeAttachmentRoutes(g)
 	s.serverGroupRoutes(g)
 	s.usageRoutes(g)

@@ -175,17 +175,12 @@ func (s *Service) planServerCreate(ctx context.Context, r *api.Request, in *serv
 	}
 
 	// _validate_and_build_base_options.
-	for _, sg := range in.SecurityGroups {
-		if sg != "default" {
-			return nil, api.BadRequest("Security group %s not found.", sg)
-		}
+	if err := s.checkSecurityGroups(ctx, cred.ProjectID(), in.SecurityGroups); err != nil {
+		return nil, err
 	}
-	for _, n := range in.Networks {
-		// No network service yet: no network or port exists.
-		if n.PortID != "" {
-			return nil, api.BadRequest("Port id %s could not be found.", n.PortID)
-		}
-		return nil, api.BadRequest("Network %s could not be found.", n.NetworkID)
+	networks, err := s.checkNetworks(ctx, cred, in)
+	if err != nil {
+		return nil, err
 	}
 	if kernel := props["kernel_id"]; kernel != "nokernel" {
 		for _, id := range []string{kernel, props["ramdisk_id"]} {
@@ -300,9 +295,7 @@ func (s *Service) planServerCreate(ctx context.Context, r *api.Request, in *serv
 	if req.SecurityGroups == nil {
 		req.SecurityGroups = []string{"default"}
 	}
-	if in.NetworkMode == networksNone {
-		req.Networks = []instance.NetworkRequest{}
-	}
+	req.Networks = networks
 	if p.image != nil {
 		req.ImageID = p.image.ID
 	}

@@ -1,7 +1,6 @@
 package compute
 
 import (
-	"minicloud/server/api"
 	"minicloud/server/api/schema"
 )
 
@@ -182,15 +181,9 @@ func serverCreateSchema(minor int) *schema.Schema {
 	}, "server")
 }
 
-// serverCreateSchemas are built once per microversion.
-var serverCreateSchemas = func() []*schema.Schema {
-	out := make([]*schema.Schema, api.MaxVersion.Minor+2)
-	for i := range out {
-		out[i] = serverCreateSchema(i)
-	}
-	return out
-}()
+// serverCreateSchemas are built once per microversion, when first asked for.
+var serverCreateSchemas = newVersioned(serverCreateSchema)
 
 func serverCreateSchemaFor(minor int) *schema.Schema {
-	return serverCreateSchemas[min(max(minor, 0), len(serverCreateSchemas)-1)]
+	return serverCreateSchemas.at(minor)
 }

@@ -104,6 +104,7 @@ func (s *Service) listServerIPs(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	inst = s.liveNetwork(api.Ctx(c), inst)
 	return api.JSON(c, http.StatusOK, api.Object{{"addresses", ipsAddressesView(inst, false)}})
 }
 
@@ -116,6 +117,7 @@ func (s *Service) showServerIPs(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	inst = s.liveNetwork(api.Ctx(c), inst)
 	label := pathParam(c, "network")
 	for _, n := range ipsNetworks(inst) {
 		if n.Label == label {

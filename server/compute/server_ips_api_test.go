@@ -3,38 +3,18 @@ package compute_test
 import (
 	"strconv"
 	"testing"
-	"time"
 
 	"minicloud/server/servertest"
 	"minicloud/store"
 )
-
-// subNICs are two NICs on "private" (fixed and floating addresses, one
-// IPv6) and one on "public", and a detached one that must not show.
-func subNICs() []store.InstanceNIC {
-	gone := time.Now().UTC()
-	return []store.InstanceNIC{
-		{PortID: "11111111-1111-4111-8111-111111111111", NetworkID: "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", NetworkName: "private", MAC: "fa:16:3e:00:00:01", Tag: "first",
-			IPs: []store.FixedIP{
-				{Address: "172.24.4.10", Version: 4, Type: "floating"},
-				{Address: "10.0.0.5", Version: 4, Type: "fixed", SubnetID: "cccccccc-cccc-4ccc-8ccc-cccccccccccc"},
-				{Address: "fd00::5", Version: 6, Type: "fixed", SubnetID: "dddddddd-dddd-4ddd-8ddd-dddddddddddd"},
-			}},
-		{PortID: "22222222-2222-4222-8222-222222222222", NetworkID: "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb", NetworkName: "public", MAC: "fa:16:3e:00:00:02",
-			IPs: []store.FixedIP{{Address: "192.0.2.7", Version: 4, Type: "fixed", SubnetID: "eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee"}}},
-		{PortID: "33333333-3333-4333-8333-333333333333", NetworkID: "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", NetworkName: "private", MAC: "fa:16:3e:00:00:03",
-			IPs: []store.FixedIP{{Address: "10.0.0.6", Version: 4, Type: "fixed"}}},
-		{PortID: "44444444-4444-4444-8444-444444444444", NetworkID: "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", NetworkName: "old", MAC: "fa:16:3e:00:00:04",
-			DeletedAt: &gone, IPs: []store.FixedIP{{Address: "10.9.9.9", Version: 4, Type: "fixed"}}},
-	}
-}
 
 // TestServerIPs lists addresses by network, fixed before floating, and one
 // network's alone.
 func TestServerIPs(t *testing.T) {
 	c := servertest.New(t)
 	u := c.Member
-	inst := subRecord(t, c, u, func(i *store.Instance) { i.NICs = subNICs() })
+	inst := subRecord(t, c, u, nil)
+	subNetNICs(t, c, u, inst.ID)
 	bare := subRecord(t, c, u, nil)
 
 	r := subCall(t, c, u, "GET", "/servers/"+inst.ID+"/ips", "", nil).Expect(t, 200)
@@ -56,7 +36,7 @@ func TestServerIPs(t *testing.T) {
 
 	r = subCall(t, c, u, "GET", "/servers/"+inst.ID+"/ips/public", "", nil).Expect(t, 200)
 	expectKeys(t, r, []string{"public"})
-	if got := str(t, r, "public", "0", "addr"); got != "192.0.2.7" {
+	if got := str(t, r, "public", "0", "addr"); got != "172.24.4.7" {
 		t.Errorf("public address %s", got)
 	}
 
@@ -105,7 +85,8 @@ func TestServerPassword(t *testing.T) {
 func TestVirtualInterfaces(t *testing.T) {
 	c := servertest.New(t)
 	u := c.Member
-	inst := subRecord(t, c, u, func(i *store.Instance) { i.NICs = subNICs() })
+	inst := subRecord(t, c, u, nil)
+	nics := subNetNICs(t, c, u, inst.ID)
 	base := "/servers/" + inst.ID + "/os-virtual-interfaces"
 
 	r := subCall(t, c, u, "GET", base, "2.11", nil).Expect(t, 200)
@@ -113,16 +94,16 @@ func TestVirtualInterfaces(t *testing.T) {
 		t.Fatalf("%d interfaces, want 3: %s", n, r.Body)
 	}
 	expectKeys(t, r, []string{"id", "mac_address"}, "virtual_interfaces", "0")
-	if str(t, r, "virtual_interfaces", "0", "id") != subNICs()[0].PortID || str(t, r, "virtual_interfaces", "0", "mac_address") != "fa:16:3e:00:00:01" {
+	if str(t, r, "virtual_interfaces", "0", "id") != nics[0].PortID || str(t, r, "virtual_interfaces", "0", "mac_address") != "fa:16:3e:00:00:01" {
 		t.Errorf("first interface: %s", r.Body)
 	}
 	r = subCall(t, c, u, "GET", base, "2.12", nil).Expect(t, 200)
 	expectKeys(t, r, []string{"id", "mac_address", "net_id"}, "virtual_interfaces", "1")
-	if str(t, r, "virtual_interfaces", "1", "net_id") != subNICs()[1].NetworkID {
+	if str(t, r, "virtual_interfaces", "1", "net_id") != nics[1].NetworkID {
 		t.Errorf("net_id: %s", r.Body)
 	}
 	r = subCall(t, c, u, "GET", base+"?offset=1&limit=1", "2.43", nil).Expect(t, 200)
-	if l := subList(t, r, "virtual_interfaces"); len(l) != 1 || str(t, r, "virtual_interfaces", "0", "id") != subNICs()[1].PortID {
+	if l := subList(t, r, "virtual_interfaces"); len(l) != 1 || str(t, r, "virtual_interfaces", "0", "id") != nics[1].PortID {
 		t.Errorf("offset 1 limit 1: %s", r.Body)
 	}
 	expectFault(t, subCall(t, c, u, "GET", base, "2.44", nil), 404, "itemNotFound", "The resource could not be found.")

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 
-	"minicloud/server/api"
 	"minicloud/server/api/schema"
 )
 
@@ -107,16 +106,11 @@ func serverListQuerySchema(minor int) *schema.Schema {
 	return s
 }
 
-var serverListQuerySchemas = func() []*schema.Schema {
-	out := make([]*schema.Schema, api.MaxVersion.Minor+2)
-	for i := range out {
-		out[i] = serverListQuerySchema(i)
-	}
-	return out
-}()
+// serverListQuerySchemas are built once per microversion, when first asked for.
+var serverListQuerySchemas = newVersioned(serverListQuerySchema)
 
 func serverListQuerySchemaFor(minor int) *schema.Schema {
-	return serverListQuerySchemas[min(max(minor, 0), len(serverListQuerySchemas)-1)]
+	return serverListQuerySchemas.at(minor)
 }
 
 // serverUserOptions are the search options any caller may use at a

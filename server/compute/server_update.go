@@ -52,17 +52,11 @@ func serverUpdateSchema(minor int) *schema.Schema {
 	}
 }
 
-// serverUpdateSchemas are built once per microversion.
-var serverUpdateSchemas = func() []*schema.Schema {
-	out := make([]*schema.Schema, api.MaxVersion.Minor+2)
-	for i := range out {
-		out[i] = serverUpdateSchema(i)
-	}
-	return out
-}()
+// serverUpdateSchemas are built once per microversion, when first asked for.
+var serverUpdateSchemas = newVersioned(serverUpdateSchema)
 
 func serverUpdateSchemaFor(minor int) *schema.Schema {
-	return serverUpdateSchemas[min(max(minor, 0), len(serverUpdateSchemas)-1)]
+	return serverUpdateSchemas.at(minor)
 }
 
 // decodeServerUpdate turns a validated update body into the manager's

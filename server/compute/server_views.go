@@ -125,6 +125,8 @@ func (s *Service) newServerViewer(r *api.Request) *serverViewer {
 // show is ViewBuilder.show.
 func (v *serverViewer) show(inst *store.Instance, o serverShowOptions) api.Object {
 	r := v.r
+	// The view has no request context; these are short reads.
+	inst = v.s.liveNetwork(context.Background(), inst)
 	status := serverStatus(inst)
 	srv := make(api.Object, 0, 48)
 	srv = append(srv,
@@ -166,7 +168,7 @@ func (v *serverViewer) show(inst *store.Instance, o serverShowOptions) api.Objec
 		srv.Add("OS-SRV-USG:terminated_at", usageTime(inst.TerminatedAt))
 	}
 	if o.secGroups && !o.hostStatusLast {
-		if sg := serverSecurityGroups(inst); sg != nil {
+		if sg := serverSecurityGroups(inst, v.s.net != nil); sg != nil {
 			srv.Add("security_groups", sg)
 		}
 	}
@@ -238,7 +240,7 @@ func (v *serverViewer) show(inst *store.Instance, o serverShowOptions) api.Objec
 		srv.Add("host_status", v.hostStatusOf(inst))
 	}
 	if o.secGroups && o.hostStatusLast {
-		if sg := serverSecurityGroups(inst); sg != nil {
+		if sg := serverSecurityGroups(inst, v.s.net != nil); sg != nil {
 			srv.Add("security_groups", sg)
 		}
 	}
@@ -414,18 +416,23 @@ func serverFaultView(f *store.InstanceFault, admin bool) api.Object {
 }
 
 // serverSecurityGroups are the groups of the instance's ports, as Nova
-// reads them from the network service: none (no key) without ports.
-func serverSecurityGroups(inst *store.Instance) []api.Object {
-	live := false
+// reads them from the network service: none (no key) without ports, or
+// when its ports have no group. live says inst.SecurityGroups are the
+// ports' groups; otherwise they are the names asked for at create.
+func serverSecurityGroups(inst *store.Instance, live bool) []api.Object {
+	attached := false
 	for _, nic := range inst.NICs {
 		if nic.DeletedAt == nil {
-			live = true
+			attached = true
 		}
 	}
-	if !live {
+	if !attached {
 		return nil
 	}
 	groups := inst.SecurityGroups
+	if len(groups) == 0 && live {
+		return nil
+	}
 	if len(groups) == 0 {
 		groups = []string{"default"}
 	}

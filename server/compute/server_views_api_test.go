@@ -67,8 +67,12 @@ func TestServerShowValues(t *testing.T) {
 	inst.PinnedAZ = "nova"
 	inst.SchedulerHints = map[string]any{"same_host": "48e6a9f6-30af-47e0-bc04-acaed113bb4e"}
 	inst.BlockDevices = append(inst.BlockDevices, store.BlockDevice{SourceType: "volume", DestinationType: "volume", VolumeID: "vol-1", DeleteOnTermination: true})
-	inst.NICs = []store.InstanceNIC{{PortID: "p1", NetworkName: "private", MAC: "fa:16:3e:00:00:01", IPs: []store.FixedIP{
-		{Address: "172.24.4.9", Version: 4, Type: "floating"}, {Address: "10.0.0.5", Version: 4, Type: "fixed"}}}}
+	// The NIC the record keeps, and the port and floating IP behind it
+	// that the view shows.
+	port := netPort(t, c, c.Member.ProjectID, inst.ID, "10.0.0.5", "fa:16:3e:00:00:01")
+	netFloating(t, c, c.Member.ProjectID, "172.24.4.9", port)
+	inst.NICs = []store.InstanceNIC{{PortID: port, NetworkName: "private", MAC: "fa:16:3e:00:00:01", IPs: []store.FixedIP{
+		{Address: "10.0.0.5", Version: 4, Type: "fixed"}}}}
 	inst.SystemMetadata = map[string]string{"image_architecture": "x86_64", "image_min_ram": "0", "owner_user_name": "demo"}
 	srvSeed(t, c, inst)
 

@@ -4,6 +4,8 @@
 package compute
 
 import (
+	"net/http"
+
 	"minicloud/hypervisor"
 	"minicloud/server/api"
 	"minicloud/server/image"
@@ -17,6 +19,12 @@ type Config struct {
 	Zone string
 	// Host is the compute host's name (os-hypervisors, OS-EXT-SRV-ATTR:host).
 	Host string
+	// Network is the network service (ports, floating IPs, security
+	// groups); nil leaves servers without networks.
+	Network Networks
+	// Neutron answers the network API (/network/v2.0) in process: the
+	// proxy APIs call it with the caller's token, as Nova calls Neutron.
+	Neutron http.Handler
 }
 
 // Service serves the compute API.
@@ -29,6 +37,8 @@ type Service struct {
 	driver hypervisor.Driver
 	cfg    Config
 	quota  *quotaEngine
+	// net is cfg.Network.
+	net Networks
 	// identityURL is where keystonemiddleware's 401 points clients.
 	identityURL func(*api.Request) string
 }
@@ -37,5 +47,5 @@ type Service struct {
 func New(db *store.DB, auth api.TokenValidator, identityURL func(*api.Request) string, images *image.Service,
 	instances *instance.Manager, driver hypervisor.Driver, cfg Config) *Service {
 	return &Service{db: db, auth: auth, images: images, instances: instances, driver: driver, cfg: cfg,
-		identityURL: identityURL, quota: newQuotaEngine()}
+		identityURL: identityURL, quota: newQuotaEngine(), net: cfg.Network}
 }

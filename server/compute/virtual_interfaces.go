@@ -25,6 +25,7 @@ func (s *Service) listVirtualInterfaces(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	inst = s.liveNetwork(api.Ctx(c), inst)
 	var nics []store.InstanceNIC
 	for _, nic := range inst.NICs {
 		if nic.DeletedAt == nil {

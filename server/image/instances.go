@@ -45,6 +45,25 @@ func (s *Service) BootImage(ctx context.Context, projectID, id string) (hypervis
 	for k, v := range img.Properties {
 		out.Properties[k] = v
 	}
+	// Direct kernel boot: the kernel and ramdisk are images of their own
+	// (aki/ari), which the project must be able to see too.
+	for _, f := range []struct {
+		prop string
+		path *string
+	}{{"kernel_id", &out.KernelPath}, {"ramdisk_id", &out.RamdiskPath}} {
+		ref := img.Properties[f.prop]
+		if ref == "" {
+			continue
+		}
+		part, err := s.Get(ctx, asProject(projectID), ref)
+		if err != nil {
+			return hypervisor.Image{}, fmt.Errorf("%s %s of image %s: %w", f.prop, ref, id, gone(err))
+		}
+		if part.Status != store.ImageActive {
+			return hypervisor.Image{}, fmt.Errorf("%s %s of image %s is %s, not active", f.prop, ref, id, part.Status)
+		}
+		*f.path = s.Path(part.ID)
+	}
 	return out, nil
 }
 

@@ -3,6 +3,7 @@ package instance
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -253,7 +254,8 @@ type userError struct {
 }
 
 func (e *userError) Error() string {
-	if e.err == nil {
+	// A message that already quotes the cause need not repeat it.
+	if e.err == nil || strings.HasSuffix(e.msg, e.err.Error()) {
 		return e.msg
 	}
 	return e.msg + ": " + e.err.Error()

@@ -2,6 +2,7 @@ package instance
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"minicloud/store"
@@ -28,19 +29,56 @@ func (m *Manager) ResetState(ctx context.Context, c Caller, id, state string) er
 	return err
 }
 
-// ResetNetwork and InjectNetworkInfo push network configuration again.
-// Both are lock-checked. Nova records no instance action for them; the
-// guest takes its configuration from DHCP and the metadata service, so
-// there is nothing to push into a running guest.
+// ResetNetwork is lock-checked and does nothing more: Nova records no
+// instance action for it, and the guest takes its configuration from DHCP
+// and the metadata service.
 func (m *Manager) ResetNetwork(ctx context.Context, c Caller, id string) error {
 	_, err := m.networkCheck(ctx, c, id, "resetNetwork")
 	return err
 }
 
-// InjectNetworkInfo: see ResetNetwork.
+// NetworkRefresher is what injectNetworkInfo asks of the network service
+// beyond Networks.
+type NetworkRefresher interface {
+	// InstanceNICs are the instance's NICs as its ports show them now.
+	InstanceNICs(ctx context.Context, inst *store.Instance) ([]store.InstanceNIC, error)
+	// Replug hands the data plane every network, port and floating IP
+	// again (DHCP reservations, filtering, NAT).
+	Replug(ctx context.Context) error
+}
+
+// InjectNetworkInfo is lock-checked, then (Nova's inject_network_info)
+// refreshes the instance's NICs in its record from its ports, keeping the
+// detached ones, and pushes the data plane's state again, DHCP
+// reservations included: what the guest reads on its next lease or
+// metadata request is what the API shows.
 func (m *Manager) InjectNetworkInfo(ctx context.Context, c Caller, id string) error {
-	_, err := m.networkCheck(ctx, c, id, "injectNetworkInfo")
-	return err
+	inst, err := m.networkCheck(ctx, c, id, "injectNetworkInfo")
+	if err != nil {
+		return err
+	}
+	r, ok := m.nets.(NetworkRefresher)
+	if !ok || m.nets == nil {
+		return nil
+	}
+	nics, err := r.InstanceNICs(ctx, inst)
+	if err != nil {
+		return fmt.Errorf("network of %s: %w", id, err)
+	}
+	_, _, err = m.begin(ctx, c, id, check{anyTask: true}, "", func(_ *store.Tx, inst *store.Instance, _ time.Time) error {
+		var kept []store.InstanceNIC
+		for _, n := range inst.NICs {
+			if n.DeletedAt != nil {
+				kept = append(kept, n)
+			}
+		}
+		inst.NICs = append(kept, nics...)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return r.Replug(ctx)
 }
 
 func (m *Manager) networkCheck(ctx context.Context, c Caller, id, action string) (*store.Instance, error) {

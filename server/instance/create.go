@@ -96,7 +96,7 @@ func (m *Manager) Create(ctx context.Context, c Caller, req *CreateRequest) ([]*
 	if err != nil {
 		return nil, err
 	}
-	p := &buildParams{networks: req.Networks, image: &imageCache{}}
+	p := &buildParams{networks: req.Networks, image: &imageCache{}, adminPass: req.AdminPass}
 	for i, inst := range out {
 		m.observed(inst)
 		if buried != nil {
@@ -208,8 +208,9 @@ func imageSystemMetadata(props map[string]string, f *store.InstanceFlavor) map[s
 // asked for and the boot image shared by the instances of one request.
 type buildParams struct {
 	// networks: nil for "auto", empty for "none".
-	networks []NetworkRequest
-	image    *imageCache
+	networks  []NetworkRequest
+	image     *imageCache
+	adminPass string
 }
 
 // build is Nova's _do_build_and_run_instance: networking, block devices,
@@ -259,6 +260,9 @@ func (m *Manager) build(ctx context.Context, o *op, p *buildParams) error {
 	img, err := p.image.get(ctx, m, inst.ProjectID, inst.ImageID)
 	if err != nil {
 		return m.buildFailed(ctx, o, inst, failure(err, "Build of instance %s aborted: %s", o.id, faultMessage(err)))
+	}
+	if err := m.writeConfigDrive(ctx, inst, p.adminPass); err != nil {
+		return m.buildFailed(ctx, o, inst, failure(err, "Build of instance %s aborted: %v", o.id, err))
 	}
 	if err := m.driver.Spawn(ctx, m.specWith(inst, nil, img)); err != nil {
 		return m.buildFailed(ctx, o, inst, failure(driverErr(err), "Build of instance %s aborted: %v", o.id, err))

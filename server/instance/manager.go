@@ -53,6 +53,10 @@ type Config struct {
 	// guest is forced off (Nova's shutdown_timeout, 60 s).
 	PowerOffTimeout time.Duration
 	Logger          *slog.Logger
+	// ConfigDrive writes the config drive of inst (an ISO9660 volume
+	// labelled config-2) to path; adminPass is "" when not known. Nil:
+	// instances get no config drive.
+	ConfigDrive func(ctx context.Context, inst *store.Instance, adminPass, path string) error
 	// HostZone reports the availability zone this host is in now (host
 	// aggregates can move it); nil reads the zone of the host's
 	// nova-compute service record, then Zone.

@@ -63,7 +63,7 @@ func (m *Manager) Rebuild(ctx context.Context, c Caller, id string, req RebuildR
 		return nil, err
 	}
 	o := &op{m: m, id: id, key: key, owns: rebuildStates}
-	m.enqueue(&job{id: id, op: "rebuild", run: func(ctx context.Context) error { return m.rebuild(ctx, o, wasStopped, imageProject) }})
+	m.enqueue(&job{id: id, op: "rebuild", run: func(ctx context.Context) error { return m.rebuild(ctx, o, wasStopped, imageProject, req.AdminPass) }})
 	return inst, nil
 }
 
@@ -138,7 +138,7 @@ func applyRebuild(inst *store.Instance, req *RebuildRequest, props map[string]st
 // devices, spawn from the new image, ACTIVE; then stopped again if it
 // was. Any failure is ERROR. imageProject is the project the new image
 // is visible to ("" the instance's).
-func (m *Manager) rebuild(ctx context.Context, o *op, wasStopped bool, imageProject string) error {
+func (m *Manager) rebuild(ctx context.Context, o *op, wasStopped bool, imageProject, adminPass string) error {
 	events := []string{evRebuild}
 	inst, err := o.write(ctx, func(tx *store.Tx, _ *store.Instance, t time.Time) error {
 		if err := o.start(tx, t, evRebuildServer, evRebuild); err != nil {
@@ -174,6 +174,9 @@ func (m *Manager) rebuild(ctx context.Context, o *op, wasStopped bool, imageProj
 	img, err := m.bootImage(ctx, imageProject, inst.ImageID)
 	if err != nil {
 		return fail(err)
+	}
+	if err := m.writeConfigDrive(ctx, inst, adminPass); err != nil {
+		return fail(failure(err, "Failed to write the config drive: %v", err))
 	}
 	if err := m.driver.Spawn(ctx, m.specWith(inst, nil, img)); err != nil {
 		return fail(failure(driverErr(err), "Failed to spawn the rebuilt guest: %v", err))

@@ -274,7 +274,12 @@ func (m *Manager) decide(tx *store.Tx, cur *store.Instance, state hypervisor.Pow
 		hard := slices.Contains(hardRebootStates, task) || state != hypervisor.Running
 		pendingSoft := task == TaskRebootPending && slices.Contains(allowSoftReboot, vm)
 		pendingHard := task == TaskRebootPendingHard && slices.Contains(allowHardReboot, vm)
-		started := task != TaskRebootPending && task != TaskRebootPendingHard && state != hypervisor.Running
+		// A soft reboot that had started may have a guest still shutting
+		// down at the restart (it runs, but not for long): it is done
+		// again, which a guest in the middle of it goes along with. A hard
+		// reset of a running guest was instant and is taken as done.
+		started := task != TaskRebootPending && task != TaskRebootPendingHard &&
+			(state != hypervisor.Running || task == TaskRebootStarted)
 		switch {
 		case pendingSoft || pendingHard || started:
 			owns := softRebootStates

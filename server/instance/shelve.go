@@ -138,6 +138,7 @@ func (m *Manager) offload(ctx context.Context, o *op, event string) error {
 		return m.opFailed(ctx, o, driverErr(err), nil, event)
 	}
 	m.removeDir(o.id)
+	m.unbind(ctx, o.id)
 	_, err := o.write(ctx, func(tx *store.Tx, inst *store.Instance, t time.Time) error {
 		inst.VMState, inst.TaskState = ShelvedOffloaded, ""
 		inst.PowerState = int(state)
@@ -253,6 +254,9 @@ func (m *Manager) unshelve(ctx context.Context, o *op, zone string) error {
 	if m.nets != nil && len(inst.NICs) > 0 {
 		reqs := make([]NetworkRequest, 0, len(inst.NICs))
 		for _, n := range inst.NICs {
+			if n.DeletedAt != nil {
+				continue // detached: its port is gone or someone else's
+			}
 			reqs = append(reqs, NetworkRequest{NetworkID: n.NetworkID, PortID: n.PortID, Tag: n.Tag})
 		}
 		nics, err := m.nets.Allocate(ctx, inst, reqs)
@@ -268,6 +272,9 @@ func (m *Manager) unshelve(ctx context.Context, o *op, zone string) error {
 	}
 	if err := m.makeDir(o.id); err != nil {
 		return fail(err)
+	}
+	if err := m.writeConfigDrive(ctx, inst, ""); err != nil {
+		return fail(failure(err, "Failed to write the config drive: %v", err))
 	}
 	if err := m.driver.Spawn(ctx, m.specWith(inst, nil, img)); err != nil {
 		return fail(failure(driverErr(err), "Failed to spawn the unshelved guest: %v", err))
@@ -324,5 +331,33 @@ func (m *Manager) offloadShelved(ctx context.Context) {
 		}
 		o := &op{m: m, id: id, owns: offloadStates}
 		m.enqueue(&job{id: id, op: "shelve offload", run: func(ctx context.Context) error { return m.offload(ctx, o, "") }})
+	}
+}
+
+// HostUnbinder is what shelve offload asks of the network beyond Networks:
+// the instance's ports leave this host (their taps go) but stay its own.
+type HostUnbinder interface {
+	Unbind(ctx context.Context, inst *store.Instance) error
+}
+
+// unbind takes an offloaded instance's ports off the host. A failure
+// leaves a tap that leads to no guest, which the next start's reconcile
+// removes: it is logged, not the offload's failure.
+func (m *Manager) unbind(ctx context.Context, id string) {
+	u, ok := m.nets.(HostUnbinder)
+	if !ok || m.nets == nil {
+		return
+	}
+	var inst *store.Instance
+	err := m.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		inst, err = store.Instances.Get(tx, id)
+		return err
+	})
+	if err == nil {
+		err = u.Unbind(ctx, inst)
+	}
+	if err != nil {
+		m.log.Error("shelve offload: unbind ports", "instance", id, "err", err)
 	}
 }

@@ -40,6 +40,23 @@ func (m *Manager) removeDir(id string) {
 	}
 }
 
+// configDrivePath is where an instance's config drive is written.
+func (m *Manager) configDrivePath(id string) string {
+	return filepath.Join(m.Dir(id), "config.iso")
+}
+
+// writeConfigDrive writes the config drive of an instance that asked for
+// one, from its record as it is now (rebuild and unshelve write it anew).
+func (m *Manager) writeConfigDrive(ctx context.Context, inst *store.Instance, adminPass string) error {
+	if !inst.ConfigDrive || m.cfg.ConfigDrive == nil {
+		return nil
+	}
+	if err := m.cfg.ConfigDrive(ctx, inst, adminPass, m.configDrivePath(inst.ID)); err != nil {
+		return fmt.Errorf("config drive of %s: %w", inst.ID, err)
+	}
+	return nil
+}
+
 // spec is the guest as the record describes it, with flavor f (the
 // instance's own when nil) and image img.
 func (m *Manager) specWith(inst *store.Instance, f *store.InstanceFlavor, img hypervisor.Image) hypervisor.Spec {
@@ -57,6 +74,9 @@ func (m *Manager) specWith(inst *store.Instance, f *store.InstanceFlavor, img hy
 		SwapMB:      int(f.SwapMB),
 		ExtraSpecs:  cloneMap(f.ExtraSpecs),
 		Image:       img,
+	}
+	if inst.ConfigDrive && m.cfg.ConfigDrive != nil {
+		s.ConfigDrive = m.configDrivePath(inst.ID)
 	}
 	for _, n := range inst.NICs {
 		if n.DeletedAt != nil {
