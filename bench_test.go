@@ -33,29 +33,12 @@ func BenchmarkStartToFirst200(b *testing.B) {
 // answers 200 and returns how long that took.
 func startAndStop(b *testing.B, dir string) time.Duration {
 	b.Helper()
-	addr := freePort(b)
-	cmd := exec.Command(binary, "serve", "--listen", addr, "--data-dir", dir, "--log-level", "warn", "--dataplane", "off")
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-	}()
-	for time.Since(start) < 20*time.Second {
-		resp, err := client.Get("http://" + addr + "/v2.1")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return time.Since(start)
-			}
-		}
-		time.Sleep(200 * time.Microsecond)
-	}
-	b.Fatal("no answer within 20 s")
-	return 0
+	p := startServe(b, dir, nil, "--log-level", "warn")
+	defer p.stop()
+	p.wait(b, client, "/v2.1", 200*time.Microsecond)
+	return time.Since(start)
 }
 
 // BenchmarkIdleRSS reports the resident memory of a serving, idle process
@@ -68,7 +51,7 @@ func BenchmarkIdleRSS(b *testing.B) {
 		}
 	}
 	time.Sleep(500 * time.Millisecond)
-	b.ReportMetric(float64(rssKB(b, c.cmd.Process.Pid))/1024, "MB-rss")
+	b.ReportMetric(float64(rssKB(b, c.serve.cmd.Process.Pid))/1024, "MB-rss")
 }
 
 func rssKB(b *testing.B, pid int) int {
@@ -110,7 +93,7 @@ func BenchmarkTokenValidation(b *testing.B) {
 
 type benchCloud struct {
 	url, token string
-	cmd        *exec.Cmd
+	serve      *serveProc
 	client     *http.Client
 }
 
@@ -118,25 +101,10 @@ type benchCloud struct {
 func startCloudB(b *testing.B) *benchCloud {
 	b.Helper()
 	dir := b.TempDir()
-	addr := freePort(b)
-	c := &benchCloud{url: "http://" + addr, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
-	c.cmd = exec.Command(binary, "serve", "--listen", addr, "--data-dir", dir, "--log-level", "warn", "--dataplane", "off")
-	if err := c.cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		c.cmd.Process.Signal(os.Interrupt)
-		c.cmd.Wait()
-	})
-	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
-		if resp, err := http.Get(c.url + "/v2.1/"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Since(start) > 20*time.Second {
-			b.Fatal("minicloud serve did not start")
-		}
-	}
+	c := &benchCloud{client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	c.serve = startServe(b, dir, nil, "--log-level", "warn")
+	b.Cleanup(c.serve.stop)
+	c.url = c.serve.wait(b, http.DefaultClient, "/v2.1/", 10*time.Millisecond)
 	out, err := exec.Command(binary, "openrc", "admin", "--data-dir", dir).Output()
 	if err != nil {
 		b.Fatal(err)

@@ -4,8 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,10 +14,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"minicloud/server"
 )
 
 // This file tests the binary as a user runs it: `minicloud serve` started
-// on a free port, and Debian's real OpenStack clients pointed at it.
+// on a port of its choosing, and Debian's real OpenStack clients pointed at
+// it.
 
 var binary string
 
@@ -58,68 +62,97 @@ func needTool(t *testing.T, name, pkg string) string {
 type cloud struct {
 	url, dataDir string
 	env          []string // OS_* from `minicloud openrc admin`
-	cmd          *exec.Cmd
-	log          *os.File
+	serve        *serveProc
 }
 
-func freePort(tb testing.TB) string {
+// serveProc is a started `minicloud serve`.
+type serveProc struct {
+	cmd     *exec.Cmd
+	dataDir string
+	exited  chan struct{} // closed when the process has ended
+}
+
+// startServe starts `minicloud serve` on dataDir with its output to out
+// (nil: discarded). It listens on a port it picks itself (one found free
+// here could be taken before serve listens) and records its URL in the
+// data directory, where wait reads it: the record of an earlier start is
+// removed first so that it is not read as this one's.
+func startServe(tb testing.TB, dataDir string, out io.Writer, args ...string) *serveProc {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if err := os.Remove(filepath.Join(dataDir, "endpoint")); err != nil && !errors.Is(err, os.ErrNotExist) {
 		tb.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	// Tests share the host's network namespace: no bridges or nftables
+	// tables there (network_test.go runs the data plane in its own).
+	p := &serveProc{dataDir: dataDir, exited: make(chan struct{})}
+	p.cmd = exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--dataplane", "off"}, args...)...)
+	p.cmd.Stdout, p.cmd.Stderr = out, out
+	if err := p.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	go func() { p.cmd.Wait(); close(p.exited) }()
+	return p
+}
+
+// wait polls every poll until serve has recorded its URL and answers 200
+// on path there, and returns the URL. It fails if the process exits first
+// or does not answer within a minute.
+func (p *serveProc) wait(tb testing.TB, client *http.Client, path string, poll time.Duration) string {
+	tb.Helper()
+	var url string
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(poll) {
+		if url == "" {
+			url, _ = server.ReadEndpoint(p.dataDir)
+		}
+		if url != "" {
+			if resp, err := client.Get(url + path); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return url
+				}
+			}
+		}
+		select {
+		case <-p.exited:
+			tb.Fatalf("minicloud serve exited before answering: %s", p.cmd.ProcessState)
+		default:
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("minicloud serve did not answer (endpoint %q)", url)
+		}
+	}
+}
+
+// stop interrupts serve as a user would and waits for it to end, killing
+// it after 10 s.
+func (p *serveProc) stop() {
+	p.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-p.exited:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.exited
+	}
 }
 
 // startCloud runs `minicloud serve` and waits for its first 200.
 func startCloud(t *testing.T, args ...string) *cloud {
 	t.Helper()
 	c := &cloud{dataDir: t.TempDir()}
-	addr := freePort(t)
-	c.url = "http://" + addr
 	logf, err := os.Create(filepath.Join(c.dataDir, "serve.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.log = logf
-	// Tests share the host's network namespace: no bridges or nftables
-	// tables there (network_test.go runs the data plane in its own).
-	c.cmd = exec.Command(binary, append([]string{"serve", "--listen", addr, "--data-dir", c.dataDir, "--dataplane", "off"}, args...)...)
-	c.cmd.Stdout, c.cmd.Stderr = logf, logf
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	c.serve = startServe(t, c.dataDir, logf, args...)
 	t.Cleanup(func() {
-		c.cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { c.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			c.cmd.Process.Kill()
-			<-done
-		}
+		c.serve.stop()
 		logf.Close()
 		if t.Failed() {
 			data, _ := os.ReadFile(logf.Name())
 			t.Logf("minicloud serve log:\n%s", data)
 		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(c.url + "/v2.1/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("minicloud serve did not answer on %s", c.url)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	c.url = c.serve.wait(t, http.DefaultClient, "/v2.1/", 20*time.Millisecond)
 	out, err := exec.Command(binary, "openrc", "admin", "--data-dir", c.dataDir).Output()
 	if err != nil {
 		t.Fatalf("openrc: %v", err)

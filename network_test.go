@@ -182,14 +182,14 @@ func (c *netCloud) start(t *testing.T) {
 	}
 	defer logf.Close()
 	fmt.Fprintf(logf, "==== minicloud serve --driver qemu in %s at %s\n", c.ns.name, time.Now().Format(time.RFC3339Nano))
-	c.cmd = exec.Command("ip", "netns", "exec", c.ns.name, binary, "serve", "--listen", "127.0.0.1:8774",
+	cmd := exec.Command("ip", "netns", "exec", c.ns.name, binary, "serve", "--listen", "127.0.0.1:8774",
 		"--data-dir", c.dataDir, "--driver", "qemu", "--dataplane", "on", "--uplink", "uplink0")
-	c.cmd.Stdout, c.cmd.Stderr = logf, logf
-	if err := c.cmd.Start(); err != nil {
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c.exited = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(c.cmd, c.exited)
+	c.serve = &serveProc{cmd: cmd, dataDir: c.dataDir, exited: make(chan struct{})}
+	go func(p *serveProc) { p.cmd.Wait(); close(p.exited) }(c.serve)
 	deadline := time.Now().Add(time.Minute)
 	for {
 		resp, err := c.client.Get(c.url + "/v2.1/")
@@ -200,9 +200,9 @@ func (c *netCloud) start(t *testing.T) {
 			}
 		}
 		select {
-		case <-c.exited:
+		case <-c.serve.exited:
 			data, _ := os.ReadFile(c.logPath)
-			t.Fatalf("minicloud serve exited before answering: %s\n%s", c.cmd.ProcessState, data)
+			t.Fatalf("minicloud serve exited before answering: %s\n%s", c.serve.cmd.ProcessState, data)
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -277,7 +277,12 @@ mark() { printf '\n%%s\n' "$*"; }
     i=$((i+1))
   done
   [ $i -ge 90 ] && mark MINICLOUD-PING-FAIL %[2]s
-  if out=$(timeout 10 wget -q -O - http://%[3]s:8081/); then mark MINICLOUD-NAT-OK "$out"; else mark MINICLOUD-NAT-FAIL; fi
+  nat=FAIL
+  for i in 1 2 3; do
+    if out=$(timeout 10 wget -q -O - http://%[3]s:8081/); then nat=OK; break; fi
+    sleep 1
+  done
+  if [ $nat = OK ]; then mark MINICLOUD-NAT-OK "$out"; else mark MINICLOUD-NAT-FAIL; fi
 ) > /dev/console 2>&1 &
 # A NIC hot-plugged later gets its address by DHCP too (the DHCP hook
 # prints its ready marker).
@@ -374,6 +379,30 @@ func metadataUUID(out string) (string, bool) {
 	return m[1], true
 }
 
+// metadataMissing is the line of a guest that read no metadata.
+var metadataMissing = regexp.MustCompile(`(?m)^MINICLOUD-METADATA-(NONE|SKIPPED).*$`)
+
+// waitMetadata waits until the console shows the meta_data.json the guest
+// read (its BEGIN marker may be there before it) and returns its uuid
+// and the console; a guest that read none fails at once.
+func (c *netCloud) waitMetadata(t *testing.T, id string) (uuid, out string) {
+	t.Helper()
+	deadline := time.Now().Add(stateWait)
+	for {
+		out = c.console(t, id)
+		if uuid, ok := metadataUUID(out); ok {
+			return uuid, out
+		}
+		if m := metadataMissing.FindString(out); m != "" {
+			t.Fatalf("guest %s: %s:\n%s", id, m, lastLines(out, 20))
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("guest %s printed no metadata within %s; console:\n%s", id, stateWait, lastLines(out, 20))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
 // ourLinks are the taps and bridges minicloud has in the namespace.
 func ourLinks(t *testing.T, ns *testNetNS) (taps, bridges []string) {
 	t.Helper()
@@ -442,10 +471,8 @@ func TestNetworkDataPlane(t *testing.T) {
 		if !strings.Contains(up.line, "ip="+want+" ") {
 			t.Errorf("guest %s came up with %q, want ip=%s (the API's address)", id, up.line, want)
 		}
-		c.waitMarker(t, id, "MINICLOUD-METADATA-", "", stateWait)
-		out := c.console(t, id)
-		if got, ok := metadataUUID(out); !ok || got != id {
-			t.Errorf("guest %s read metadata of %q (found %v), want its own:\n%s", id, got, ok, lastLines(out, 20))
+		if got, out := c.waitMetadata(t, id); got != id {
+			t.Errorf("guest %s read metadata of %q, want its own:\n%s", id, got, lastLines(out, 20))
 		}
 	}
 	for id, want := range ids {
@@ -563,7 +590,12 @@ func TestNetworkDataPlane(t *testing.T) {
 	c.expect(t, "POST", "/network/v2.0/security-group-rules", map[string]any{"security_group_rule": map[string]any{
 		"security_group_id": groups.SecurityGroups[0].ID, "direction": "ingress", "protocol": "tcp",
 		"port_range_min": 8080, "port_range_max": 8080, "remote_ip_prefix": "0.0.0.0/0"}}, 201, nil)
-	if body, err := uplinkNS.httpGet(url, 5*time.Second); err != nil || strings.TrimSpace(body) != "MINICLOUD-WEB net-a" {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if body, err = uplinkNS.httpGet(url, 5*time.Second); err == nil {
+			break
+		}
+	}
+	if err != nil || strings.TrimSpace(body) != "MINICLOUD-WEB net-a" {
 		t.Errorf("after a restart the uplink cannot reach A through %s: %q, %v", floating, body, err)
 	}
 

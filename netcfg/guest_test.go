@@ -117,7 +117,9 @@ func TestGuestBootsOnPort(t *testing.T) {
 		}
 		dhcpDone <- d
 	}()
-	up := regexp.MustCompile(`MINICLOUD-GUEST-UP ip=(\S+)`)
+	// The space that follows the address (boot= comes next) shows it was
+	// printed whole: the guest writes the console a byte at a time.
+	up := regexp.MustCompile(`MINICLOUD-GUEST-UP ip=(\S+) `)
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		if time.Now().After(deadline) {

@@ -83,7 +83,9 @@ func logSize(d *Driver, id string) int {
 	return int(st.Size())
 }
 
-var upRE = regexp.MustCompile(`MINICLOUD-GUEST-UP[^\r\n]*`)
+// upRE matches the guest's ready line only once it is complete: the
+// console is written a byte at a time, so a poll can catch it half printed.
+var upRE = regexp.MustCompile(`MINICLOUD-GUEST-UP[^\r\n]*\r?\n`)
 
 func wantState(t testing.TB, d *Driver, id string, want hypervisor.PowerState) {
 	t.Helper()
@@ -115,7 +117,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantState(t, d, id, hypervisor.Running)
-	up := waitConsole(t, d, id, 0, upRE, 2*time.Minute)
+	up := strings.TrimSpace(waitConsole(t, d, id, 0, upRE, 2*time.Minute))
 	if !strings.Contains(up, "boot=1") {
 		t.Errorf("first boot marker %q, want boot=1", up)
 	}
@@ -201,7 +203,7 @@ func TestLifecycle(t *testing.T) {
 		if err := d.Reboot(ctx, spec, true); err != nil {
 			t.Fatal(err)
 		}
-		up := waitConsole(t, d, id, n, upRE, 2*time.Minute)
+		up := strings.TrimSpace(waitConsole(t, d, id, n, upRE, 2*time.Minute))
 		if !strings.Contains(up, "boot=2") {
 			t.Errorf("marker after reboot %q, want boot=2", up)
 		}
@@ -238,7 +240,7 @@ func TestLifecycle(t *testing.T) {
 		if err := d.PowerOn(ctx, spec); err != nil {
 			t.Fatal(err)
 		}
-		up := waitConsole(t, d, id, n, upRE, 2*time.Minute)
+		up := strings.TrimSpace(waitConsole(t, d, id, n, upRE, 2*time.Minute))
 		if !strings.Contains(up, "boot=3") {
 			t.Errorf("marker after power on %q, want boot=3", up)
 		}

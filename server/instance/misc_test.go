@@ -313,7 +313,9 @@ func TestDriverEventsStopTheInstance(t *testing.T) {
 
 func TestHardRebootTakesOverSoftReboot(t *testing.T) {
 	ctx := context.Background()
-	h := newHarness(t, withDelays(map[fake.Op]time.Duration{fake.OpReboot: 100 * time.Millisecond}))
+	// The soft reboot lasts long enough for both later calls to land
+	// during it even when store writes are slow (each reboot takes it).
+	h := newHarness(t, withDelays(map[fake.Op]time.Duration{fake.OpReboot: 3 * time.Second}))
 	inst := h.boot(member, "reboots")
 	if err := h.m.Reboot(ctx, req(member), inst.ID, false); err != nil {
 		t.Fatal(err)

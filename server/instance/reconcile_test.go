@@ -260,10 +260,11 @@ func TestRestartKeepsWorking(t *testing.T) {
 	if got.PowerState != int(hypervisor.Running) {
 		t.Errorf("power %d after start", got.PowerState)
 	}
-	// Close in the middle of a long operation leaves it to the next start.
+	// Close in the middle of a long operation leaves it to the next start
+	// (the reboot would take a minute: Close cuts it short).
 	h.m.Close()
 	h.driver.Close()
-	h.start(fake.New(fake.Options{Delay: fake.NoDelay, Delays: map[fake.Op]time.Duration{fake.OpReboot: time.Second}}))
+	h.start(fake.New(fake.Options{Delay: fake.NoDelay, Delays: map[fake.Op]time.Duration{fake.OpReboot: time.Minute}}))
 	h.waitIdle()
 	h.waitStatus(inst.ID, "SHUTOFF")
 	if err := h.m.Reboot(ctx, req(member), inst.ID, true); err != nil {

@@ -111,7 +111,8 @@ func isoinfo(t *testing.T) string {
 	if os.Geteuid() != 0 {
 		t.Skip("isoinfo is missing and only root may apt-get install genisoimage")
 	}
-	cmd := exec.Command("apt-get", "install", "-y", "--no-install-recommends", "genisoimage")
+	// Other tests (and CI) may be running apt-get: wait for its lock.
+	cmd := exec.Command("apt-get", "-o", "DPkg::Lock::Timeout=300", "install", "-y", "--no-install-recommends", "genisoimage")
 	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("apt-get install genisoimage: %v\n%s", err, out)

@@ -145,14 +145,17 @@ func start(t *testing.T, qemu, dir, name string, args ...string) *vm {
 	return v
 }
 
-// lines is the serial console so far, one entry per line.
+// lines is the serial console so far, one entry per complete line. The
+// guest writes the console a byte at a time, so the text after the last
+// newline may be a line still being printed: it is left out.
 func (v *vm) lines(t *testing.T) []string {
 	t.Helper()
 	data, err := os.ReadFile(v.serial)
 	if err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
-	return strings.Split(strings.ReplaceAll(string(data), "\r", ""), "\n")
+	l := strings.Split(strings.ReplaceAll(string(data), "\r", ""), "\n")
+	return l[:len(l)-1]
 }
 
 // wait returns the first serial console line matching pattern.

@@ -29,7 +29,7 @@
 #   <its output>                                 its output shown between these
 #   MINICLOUD-USERDATA-END rc=<exit status>
 #   MINICLOUD-GUEST-UP ip=<addr|none> boot=<n> host=<hostname> disk=<sectors|none>
-#   MINICLOUD-METADATA-BEGIN ... -END | -NONE | -SKIPPED   one try at 169.254.169.254
+#   MINICLOUD-METADATA-BEGIN ... -END | -NONE | -SKIPPED   up to 3 tries at 169.254.169.254
 #   MINICLOUD-GUEST-POWERDOWN, MINICLOUD-GUEST-SHUTDOWN      on the ACPI power button
 # boot=<n> counts boots from this disk (a file on its FAT partition); disk= is the size
 # of /dev/vda in 512-byte sectors, so a grown disk shows. The config drive is found by
@@ -302,10 +302,11 @@ esac
 exit 0
 EOF
 
-    # One try at the metadata service, after the marker so it never delays it. Not on
-    # QEMU's user-mode network (DHCP server 10.0.2.2): slirp would carry the request
-    # out through the host's own network. `timeout 5 wget`, because busybox 1.35's
-    # `wget -T` crashes when the connection fails.
+    # Three tries at the metadata service (a loaded host can be slow to answer),
+    # after the marker so they never delay it. Not on QEMU's user-mode network (DHCP
+    # server 10.0.2.2): slirp would carry the request out through the host's own
+    # network. `timeout 10 wget`, because busybox 1.35's `wget -T` crashes when the
+    # connection fails.
     guest_file /etc/metadata.sh 0755 <<'EOF'
 #!/bin/sh
 echo
@@ -313,7 +314,15 @@ if [ "$1" = 10.0.2.2 ]; then
     echo "MINICLOUD-METADATA-SKIPPED (QEMU user-mode network)"
     exit 0
 fi
-if body=$(timeout 5 wget -q -O - http://169.254.169.254/openstack/latest/meta_data.json 2>/dev/null); then
+ok=
+for i in 1 2 3; do
+    if body=$(timeout 10 wget -q -O - http://169.254.169.254/openstack/latest/meta_data.json 2>/dev/null); then
+        ok=1
+        break
+    fi
+    sleep 1
+done
+if [ -n "$ok" ]; then
     echo "MINICLOUD-METADATA-BEGIN"
     echo "$body"
     echo "MINICLOUD-METADATA-END"
