@@ -2,7 +2,6 @@ package image
 
 import (
 	"cmp"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,20 +53,10 @@ var sortKeys = []string{"name", "status", "container_format", "disk_format", "si
 // param is one query parameter, in request order.
 type param struct{ key, value string }
 
-// parseParams splits a raw query keeping order and repeats, as webob's
-// MultiDict does.
+// parseParams splits a raw query keeping order and repeats.
 func parseParams(raw string) []param {
 	var out []param
-	for _, part := range strings.Split(raw, "&") {
-		if part == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(part, "=")
-		k, err1 := url.QueryUnescape(k)
-		v, err2 := url.QueryUnescape(v)
-		if err1 != nil || err2 != nil {
-			continue
-		}
+	for k, v := range api.QueryParams(raw) {
 		out = append(out, param{k, v})
 	}
 	return out

@@ -26,7 +26,7 @@ func ownerAttrs() []attr {
 func standardAttrs(tagsAtCreate bool) []attr {
 	return []attr{
 		{name: "description", post: true, put: true, validate: vString(nameMax), filter: true, sort: true},
-		{name: "tags", post: tagsAtCreate, validate: vUniqueStrings(maxTagLen), filter: true},
+		{name: "tags", post: tagsAtCreate, validate: vUniqueList(vString(maxTagLen)), filter: true},
 		{name: "tags-any", filter: true},
 		{name: "not-tags", filter: true},
 		{name: "not-tags-any", filter: true},
@@ -105,7 +105,7 @@ var portResource = &resource{name: "port", collection: "ports", bulk: true, attr
 	ownerAttrs(),
 	[]attr{
 		{name: "status", filter: true, sort: true},
-		{name: "security_groups", post: true, put: true, convert: cNoneToEmptyList, validate: vUUIDList, filter: true},
+		{name: "security_groups", post: true, put: true, convert: cNoneToEmptyList, validate: vUniqueList(vUUID), filter: true},
 		{name: "port_security_enabled", post: true, put: true, convert: cBool, filter: true, policy: true, query: qBool},
 		{name: "binding:host_id", post: true, put: true, validate: vString(nameMax), filter: true, policy: true},
 		{name: "binding:vnic_type", post: true, put: true, validate: vValues(vnicTypes...), filter: true, policy: true},

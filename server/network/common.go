@@ -140,32 +140,34 @@ func (s *Service) group(tx *store.Tx, who caller, id string) (*store.SecurityGro
 	return g, nil
 }
 
-// subnetsOf returns a network's subnets in creation order.
-func subnetsOf(tx *store.Tx, networkID string) ([]*store.Subnet, error) {
-	var out []*store.Subnet
-	err := store.Subnets.ScanIndex(tx, "network", networkID, func(s *store.Subnet) (bool, error) {
-		out = append(out, s)
+// byIndex returns the records of table under one key of an index.
+func byIndex[T any](tx *store.Tx, table *store.Table[T], index, key string) ([]*T, error) {
+	var out []*T
+	err := table.ScanIndex(tx, index, key, func(v *T) (bool, error) {
+		out = append(out, v)
 		return true, nil
 	})
+	return out, err
+}
+
+// subnetsOf returns a network's subnets in creation order.
+func subnetsOf(tx *store.Tx, networkID string) ([]*store.Subnet, error) {
+	out, err := byIndex(tx, store.Subnets, "network", networkID)
 	sortSubnets(out)
 	return out, err
 }
 
 func portsOn(tx *store.Tx, networkID string) ([]*store.Port, error) {
-	var out []*store.Port
-	err := store.Ports.ScanIndex(tx, "network", networkID, func(p *store.Port) (bool, error) {
-		out = append(out, p)
-		return true, nil
-	})
-	return out, err
+	return byIndex(tx, store.Ports, "network", networkID)
+}
+
+// portsOfDevice returns the ports bound to a device (an instance's id).
+func portsOfDevice(tx *store.Tx, deviceID string) ([]*store.Port, error) {
+	return byIndex(tx, store.Ports, "device", deviceID)
 }
 
 func rulesOf(tx *store.Tx, groupID string) ([]*store.SecurityGroupRule, error) {
-	var out []*store.SecurityGroupRule
-	err := store.SecurityGroupRules.ScanIndex(tx, "group", groupID, func(r *store.SecurityGroupRule) (bool, error) {
-		out = append(out, r)
-		return true, nil
-	})
+	out, err := byIndex(tx, store.SecurityGroupRules, "group", groupID)
 	sortRules(out)
 	return out, err
 }

@@ -262,11 +262,8 @@ func (s *Service) release(tx *store.Tx, p *store.Port, ch *changes) error {
 func (s *Service) Deallocate(ctx context.Context, inst *store.Instance) error {
 	ch := newChanges()
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		var ports []*store.Port
-		if err := store.Ports.ScanIndex(tx, "device", inst.ID, func(p *store.Port) (bool, error) {
-			ports = append(ports, p)
-			return true, nil
-		}); err != nil {
+		ports, err := portsOfDevice(tx, inst.ID)
+		if err != nil {
 			return err
 		}
 		for _, p := range ports {
@@ -288,11 +285,8 @@ func (s *Service) Deallocate(ctx context.Context, inst *store.Instance) error {
 func (s *Service) Unbind(ctx context.Context, inst *store.Instance) error {
 	ch := newChanges()
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		var ports []*store.Port
-		if err := store.Ports.ScanIndex(tx, "device", inst.ID, func(p *store.Port) (bool, error) {
-			ports = append(ports, p)
-			return true, nil
-		}); err != nil {
+		ports, err := portsOfDevice(tx, inst.ID)
+		if err != nil {
 			return err
 		}
 		for _, p := range ports {
@@ -333,8 +327,7 @@ func (s *Service) AttachInterface(ctx context.Context, inst *store.Instance, r i
 
 // DetachInterface releases one port of an instance.
 func (s *Service) DetachInterface(ctx context.Context, instanceID, portID string) error {
-	ch := newChanges()
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
+	return s.commit(ctx, func(tx *store.Tx, ch *changes) error {
 		p, err := store.Ports.Get(tx, portID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && p.DeviceID != instanceID) {
 			return portNotFound(portID)
@@ -344,10 +337,6 @@ func (s *Service) DetachInterface(ctx context.Context, instanceID, portID string
 		}
 		return s.release(tx, p, ch)
 	})
-	if err != nil {
-		return err
-	}
-	return s.push(ctx, ch)
 }
 
 // InstanceNICs are an instance's NICs as its ports show them now,
@@ -355,11 +344,9 @@ func (s *Service) DetachInterface(ctx context.Context, instanceID, portID string
 // knows in its order and with its tags, then any other port bound to it.
 func (s *Service) InstanceNICs(ctx context.Context, inst *store.Instance) ([]store.InstanceNIC, error) {
 	var ports []*store.Port
-	err := s.db.View(ctx, func(tx *store.Tx) error {
-		return store.Ports.ScanIndex(tx, "device", inst.ID, func(p *store.Port) (bool, error) {
-			ports = append(ports, p)
-			return true, nil
-		})
+	err := s.db.View(ctx, func(tx *store.Tx) (err error) {
+		ports, err = portsOfDevice(tx, inst.ID)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -509,17 +496,13 @@ func (s *Service) SecurityGroupIDs(ctx context.Context, projectID string, names 
 // port with a fixed IPv4 address (addFloatingIp). A floating IP already
 // associated elsewhere moves.
 func (s *Service) AddFloatingIP(ctx context.Context, projectID, instanceID, address, fixedAddress string) error {
-	ch := newChanges()
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
+	return s.commit(ctx, func(tx *store.Tx, ch *changes) error {
 		f, err := fipByAddress(tx, projectID, address)
 		if err != nil {
 			return err
 		}
-		var ports []*store.Port
-		if err := store.Ports.ScanIndex(tx, "device", instanceID, func(p *store.Port) (bool, error) {
-			ports = append(ports, p)
-			return true, nil
-		}); err != nil {
+		ports, err := portsOfDevice(tx, instanceID)
+		if err != nil {
 			return err
 		}
 		sortPorts(ports)
@@ -551,17 +534,12 @@ func (s *Service) AddFloatingIP(ctx context.Context, projectID, instanceID, addr
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	return s.push(ctx, ch)
 }
 
 // RemoveFloatingIP disassociates the floating IP with address from the
 // instance (removeFloatingIp).
 func (s *Service) RemoveFloatingIP(ctx context.Context, projectID, instanceID, address string) error {
-	ch := newChanges()
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
+	return s.commit(ctx, func(tx *store.Tx, ch *changes) error {
 		f, err := fipByAddress(tx, projectID, address)
 		if err != nil {
 			return err
@@ -582,10 +560,6 @@ func (s *Service) RemoveFloatingIP(ctx context.Context, projectID, instanceID, a
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	return s.push(ctx, ch)
 }
 
 // fipByAddress finds a project's floating IP by address ("" project: any).
@@ -660,8 +634,7 @@ func (s *Service) AllocateFloatingIP(ctx context.Context, projectID, pool string
 
 // ReleaseFloatingIP deletes a project's floating IP by id.
 func (s *Service) ReleaseFloatingIP(ctx context.Context, projectID, id string) error {
-	ch := newChanges()
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
+	return s.commit(ctx, func(tx *store.Tx, ch *changes) error {
 		f, err := store.FloatingIPs.Get(tx, id)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && projectID != "" && f.ProjectID != projectID) {
 			return floatingIPNotFound(id)
@@ -671,10 +644,6 @@ func (s *Service) ReleaseFloatingIP(ctx context.Context, projectID, id string) e
 		}
 		return s.removeFloatingIP(tx, f, ch)
 	})
-	if err != nil {
-		return err
-	}
-	return s.push(ctx, ch)
 }
 
 // NetworkByName finds a network a project may use by name or id.

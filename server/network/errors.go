@@ -211,6 +211,19 @@ func overQuota(resources ...string) *Fault {
 	return fault(http.StatusConflict, "OverQuota", ErrOverQuota, "Quota exceeded for resources: [%s].", strings.Join(quoted, ", "))
 }
 
+func invalidSharedSetting(network string) *Fault {
+	return fault(http.StatusConflict, "InvalidSharedSetting", ErrInUse,
+		"Unable to reconfigure sharing settings for network %s. Multiple projects are using it.", network)
+}
+
+func invalidCIDR(prefix string) *Fault {
+	return fault(http.StatusBadRequest, "InvalidCIDR", ErrBadRequest, "Invalid CIDR %s given as IP prefix.", prefix)
+}
+
+func fixedIPWithoutPort() *Fault {
+	return badRequest("floatingip", "fixed_ip_address cannot be specified without a port_id")
+}
+
 func revisionConstraintFailed(expected, current int64) *Fault {
 	return fault(http.StatusPreconditionFailed, "RevisionNumberConstraintFailed", ErrBadRequest,
 		"Constrained to %d, but current revision is %d", expected, current)
@@ -234,4 +247,8 @@ func sgInvalid(typ, format string, a ...any) *Fault {
 
 func sgInUse(typ, msg string) *Fault {
 	return fault(http.StatusConflict, typ, ErrInUse, "%s", msg)
+}
+
+func defaultGroupExists() *Fault {
+	return sgInUse("SecurityGroupDefaultAlreadyExists", "Default security group already exists.")
 }

@@ -41,40 +41,17 @@ func floatingIPFull(tx *store.Tx, f *store.FloatingIP) (api.Object, error) {
 }
 
 func (s *Service) listFloatingIPs(c echo.Context) error {
-	who := callerOf(c)
-	q, err := parseList(c, floatingIPResource)
-	if err != nil {
-		return err
-	}
-	var rows []*row
-	if err := s.db.View(api.Ctx(c), func(tx *store.Tx) (err error) {
-		rows, err = s.floatingIPRows(tx, who)
-		return err
-	}); err != nil {
-		return err
-	}
-	items, links, err := q.page(c, rows, func(id string) *Fault { return floatingIPNotFound(id) })
-	if err != nil {
-		return err
-	}
-	return listAnswer(c, "floatingips", items, links)
+	return s.list(c, floatingIPResource, s.floatingIPRows, floatingIPNotFound)
 }
 
 func (s *Service) showFloatingIP(c echo.Context) error {
-	who := callerOf(c)
-	var v api.Object
-	err := s.db.View(api.Ctx(c), func(tx *store.Tx) error {
-		f, err := s.floatingIP(tx, who, c.Param("id"))
+	return s.show(c, floatingIPResource, func(tx *store.Tx, who caller, id string) (api.Object, error) {
+		f, err := s.floatingIP(tx, who, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		v, err = floatingIPFull(tx, f)
-		return err
+		return floatingIPFull(tx, f)
 	})
-	if err != nil {
-		return err
-	}
-	return api.JSON(c, http.StatusOK, api.Object{{"floatingip", pick(v, fieldsOf(c))}})
 }
 
 // fipSpec is a floating IP to create.
@@ -120,7 +97,7 @@ func (s *Service) createFloatingIP(tx *store.Tx, who caller, spec fipSpec, ch *c
 		return nil, badRequest("floatingip", "Network %s does not contain any IPv4 subnet", n.ID)
 	}
 	if spec.FixedIP != "" && spec.PortID == "" {
-		return nil, badRequest("floatingip", "fixed_ip_address cannot be specified without a port_id")
+		return nil, fixedIPWithoutPort()
 	}
 	f := &store.FloatingIP{ID: api.NewUUID(), ProjectID: spec.ProjectID, FloatingNetworkID: n.ID, Status: "DOWN",
 		Standard: s.newStandard(spec.Description)}
@@ -251,9 +228,8 @@ func (s *Service) postFloatingIPs(c echo.Context) error {
 			return err
 		}
 	}
-	ch := newChanges()
 	var views []api.Object
-	err = s.db.Update(api.Ctx(c), func(tx *store.Tx) error {
+	err = s.commitLogged(c, func(tx *store.Tx, ch *changes) error {
 		views = nil
 		if err := quotaForSpecs(tx, "floatingip", specs, func(sp fipSpec) string { return sp.ProjectID }); err != nil {
 			return err
@@ -274,52 +250,34 @@ func (s *Service) postFloatingIPs(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.pushLogged(api.Ctx(c), ch)
 	return created(c, floatingIPResource, views, bulk)
 }
 
 func (s *Service) putFloatingIP(c echo.Context) error {
-	who := callerOf(c)
-	it, err := s.parseUpdate(c, floatingIPResource, who)
-	if err != nil {
-		return err
-	}
-	want, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	ch := newChanges()
-	var v api.Object
-	err = s.db.Update(api.Ctx(c), func(tx *store.Tx) error {
+	return s.update(c, floatingIPResource, func(tx *store.Tx, who caller, it *item, want *int64, ch *changes) (api.Object, error) {
 		f, err := s.floatingIP(tx, who, c.Param("id"))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !who.modifies(f.ProjectID) {
-			return policyNotAuthorized(policyRule("update_floatingip", floatingIPResource, it))
+			return nil, policyNotAuthorized(policyRule("update_floatingip", floatingIPResource, it))
 		}
 		if err := checkRevision(want, f.Revision); err != nil {
-			return err
+			return nil, err
 		}
 		ch.fip(f)
 		if err := updateAssociation(tx, who, f, it); err != nil {
-			return err
+			return nil, err
 		}
 		if it.has("description") {
 			f.Description = it.str("description")
 		}
 		s.touch(&f.Standard)
 		if err := store.FloatingIPs.Put(tx, f); err != nil {
-			return err
+			return nil, err
 		}
-		v, err = floatingIPFull(tx, f)
-		return err
+		return floatingIPFull(tx, f)
 	})
-	if err != nil {
-		return err
-	}
-	s.pushLogged(api.Ctx(c), ch)
-	return api.JSON(c, http.StatusOK, api.Object{{"floatingip", v}})
 }
 
 // updateAssociation is _update_fip_assoc for a PUT: port_id null
@@ -329,7 +287,7 @@ func updateAssociation(tx *store.Tx, who caller, f *store.FloatingIP, it *item) 
 	portID, hasPort := it.values["port_id"]
 	fixed := it.str("fixed_ip_address")
 	if fixed != "" && (!hasPort || portID == nil) {
-		return badRequest("floatingip", "fixed_ip_address cannot be specified without a port_id")
+		return fixedIPWithoutPort()
 	}
 	switch {
 	case hasPort && portID == nil:
@@ -342,15 +300,7 @@ func updateAssociation(tx *store.Tx, who caller, f *store.FloatingIP, it *item) 
 
 func (s *Service) deleteFloatingIP(c echo.Context) error {
 	who := callerOf(c)
-	if err := noBody(c); err != nil {
-		return err
-	}
-	want, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	ch := newChanges()
-	err = s.db.Update(api.Ctx(c), func(tx *store.Tx) error {
+	return s.remove(c, func(tx *store.Tx, want *int64, ch *changes) error {
 		f, err := s.floatingIP(tx, who, c.Param("id"))
 		if err != nil {
 			return err
@@ -363,11 +313,6 @@ func (s *Service) deleteFloatingIP(c echo.Context) error {
 		}
 		return s.removeFloatingIP(tx, f, ch)
 	})
-	if err != nil {
-		return err
-	}
-	s.pushLogged(api.Ctx(c), ch)
-	return c.NoContent(http.StatusNoContent)
 }
 
 // removeFloatingIP deletes a floating IP and the port holding its address.

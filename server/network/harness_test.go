@@ -343,6 +343,16 @@ func (p *fakePlane) init() {
 	}
 }
 
+// apply makes one call's change under the lock and records the call.
+func (p *fakePlane) apply(call string, change func()) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.init()
+	change()
+	p.record(call)
+	return nil
+}
+
 func (p *fakePlane) Reconcile(_ context.Context, s State) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -365,21 +375,11 @@ func (p *fakePlane) Reconcile(_ context.Context, s State) error {
 }
 
 func (p *fakePlane) NetworkUp(_ context.Context, n NetworkState) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.init()
-	p.nets[n.ID] = n
-	p.record("network-up " + n.ID)
-	return nil
+	return p.apply("network-up "+n.ID, func() { p.nets[n.ID] = n })
 }
 
 func (p *fakePlane) NetworkDown(_ context.Context, id string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.init()
-	delete(p.nets, id)
-	p.record("network-down " + id)
-	return nil
+	return p.apply("network-down "+id, func() { delete(p.nets, id) })
 }
 
 func (p *fakePlane) PortUp(_ context.Context, s PortState) error {
@@ -395,48 +395,23 @@ func (p *fakePlane) PortUp(_ context.Context, s PortState) error {
 }
 
 func (p *fakePlane) PortDown(_ context.Context, id string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.init()
-	delete(p.ports, id)
-	p.record("port-down " + id)
-	return nil
+	return p.apply("port-down "+id, func() { delete(p.ports, id) })
 }
 
 func (p *fakePlane) GroupUp(_ context.Context, g GroupState) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.init()
-	p.groups[g.ID] = g
-	p.record("group-up " + g.ID)
-	return nil
+	return p.apply("group-up "+g.ID, func() { p.groups[g.ID] = g })
 }
 
 func (p *fakePlane) GroupDown(_ context.Context, id string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.init()
-	delete(p.groups, id)
-	p.record("group-down " + id)
-	return nil
+	return p.apply("group-down "+id, func() { delete(p.groups, id) })
 }
 
 func (p *fakePlane) FloatingIPUp(_ context.Context, f FloatingIPState) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.init()
-	p.fips[f.ID] = f
-	p.record("fip-up " + f.ID)
-	return nil
+	return p.apply("fip-up "+f.ID, func() { p.fips[f.ID] = f })
 }
 
 func (p *fakePlane) FloatingIPDown(_ context.Context, f FloatingIPState) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.init()
-	delete(p.fips, f.ID)
-	p.record("fip-down " + f.ID + " " + f.FloatingIP + " " + f.FixedIP)
-	return nil
+	return p.apply("fip-down "+f.ID+" "+f.FloatingIP+" "+f.FixedIP, func() { delete(p.fips, f.ID) })
 }
 
 func (p *fakePlane) TapName(id string) string { return "tap" + strings.ReplaceAll(id, "-", "")[:12] }

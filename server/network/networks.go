@@ -41,40 +41,17 @@ func networkFull(tx *store.Tx, n *store.Network) (api.Object, error) {
 }
 
 func (s *Service) listNetworks(c echo.Context) error {
-	who := callerOf(c)
-	q, err := parseList(c, networkResource)
-	if err != nil {
-		return err
-	}
-	var rows []*row
-	if err := s.db.View(api.Ctx(c), func(tx *store.Tx) (err error) {
-		rows, err = s.networkRows(tx, who)
-		return err
-	}); err != nil {
-		return err
-	}
-	items, links, err := q.page(c, rows, func(id string) *Fault { return networkNotFound(id) })
-	if err != nil {
-		return err
-	}
-	return listAnswer(c, "networks", items, links)
+	return s.list(c, networkResource, s.networkRows, networkNotFound)
 }
 
 func (s *Service) showNetwork(c echo.Context) error {
-	who := callerOf(c)
-	var v api.Object
-	err := s.db.View(api.Ctx(c), func(tx *store.Tx) error {
-		n, err := s.network(tx, who, c.Param("id"))
+	return s.show(c, networkResource, func(tx *store.Tx, who caller, id string) (api.Object, error) {
+		n, err := s.network(tx, who, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		v, err = networkFull(tx, n)
-		return err
+		return networkFull(tx, n)
 	})
-	if err != nil {
-		return err
-	}
-	return api.JSON(c, http.StatusOK, api.Object{{"network", pick(v, fieldsOf(c))}})
 }
 
 // networkSpec is a network to create.
@@ -147,9 +124,8 @@ func (s *Service) postNetworks(c echo.Context) error {
 			return err
 		}
 	}
-	ch := newChanges()
 	var views []api.Object
-	err = s.db.Update(api.Ctx(c), func(tx *store.Tx) error {
+	err = s.commitLogged(c, func(tx *store.Tx, ch *changes) error {
 		views = nil
 		if err := quotaForSpecs(tx, "network", specs, func(sp networkSpec) string { return sp.ProjectID }); err != nil {
 			return err
@@ -166,7 +142,6 @@ func (s *Service) postNetworks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.pushLogged(api.Ctx(c), ch)
 	return created(c, networkResource, views, bulk)
 }
 
@@ -201,28 +176,16 @@ func created(c echo.Context, r *resource, views []api.Object, bulk bool) error {
 }
 
 func (s *Service) putNetwork(c echo.Context) error {
-	who := callerOf(c)
-	it, err := s.parseUpdate(c, networkResource, who)
-	if err != nil {
-		return err
-	}
-	want, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	id := c.Param("id")
-	ch := newChanges()
-	var v api.Object
-	err = s.db.Update(api.Ctx(c), func(tx *store.Tx) error {
-		n, err := s.network(tx, who, id)
+	return s.update(c, networkResource, func(tx *store.Tx, who caller, it *item, want *int64, ch *changes) (api.Object, error) {
+		n, err := s.network(tx, who, c.Param("id"))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !who.modifies(n.ProjectID) || (!who.admin && (it.policySet("shared") || it.policySet("router:external"))) {
-			return policyNotAuthorized(policyRule("update_network", networkResource, it))
+			return nil, policyNotAuthorized(policyRule("update_network", networkResource, it))
 		}
 		if err := checkRevision(want, n.Revision); err != nil {
-			return err
+			return nil, err
 		}
 		if it.has("name") {
 			n.Name = it.str("name")
@@ -238,7 +201,7 @@ func (s *Service) putNetwork(c echo.Context) error {
 		}
 		if it.has("mtu") {
 			if err := s.checkMTU(it.values["mtu"].(int)); err != nil {
-				return err
+				return nil, err
 			}
 			n.MTU = it.values["mtu"].(int)
 		}
@@ -246,7 +209,7 @@ func (s *Service) putNetwork(c echo.Context) error {
 			shared := it.boolean("shared", false)
 			if n.Shared && !shared {
 				if err := checkUnshare(tx, n); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			n.Shared = shared
@@ -255,9 +218,9 @@ func (s *Service) putNetwork(c echo.Context) error {
 			ext := it.boolean("router:external", false)
 			if n.External && !ext {
 				if used, err := hasFloatingIPs(tx, n.ID); err != nil {
-					return err
+					return nil, err
 				} else if used {
-					return fault(http.StatusConflict, "ExternalNetworkInUse", ErrInUse,
+					return nil, fault(http.StatusConflict, "ExternalNetworkInUse", ErrInUse,
 						"External network %s cannot be updated to be made non-external, since it has existing gateway ports.", n.ID)
 				}
 			}
@@ -265,17 +228,11 @@ func (s *Service) putNetwork(c echo.Context) error {
 		}
 		s.touch(&n.Standard)
 		if err := store.Networks.Put(tx, n); err != nil {
-			return err
+			return nil, err
 		}
 		ch.network(n.ID)
-		v, err = networkFull(tx, n)
-		return err
+		return networkFull(tx, n)
 	})
-	if err != nil {
-		return err
-	}
-	s.pushLogged(api.Ctx(c), ch)
-	return api.JSON(c, http.StatusOK, api.Object{{"network", v}})
 }
 
 // checkUnshare refuses to unshare a network other projects use.
@@ -286,8 +243,7 @@ func checkUnshare(tx *store.Tx, n *store.Network) error {
 	}
 	for _, p := range ports {
 		if p.ProjectID != n.ProjectID && !isNetworkOwned(p.DeviceOwner) {
-			return fault(http.StatusConflict, "InvalidSharedSetting", ErrInUse,
-				"Unable to reconfigure sharing settings for network %s. Multiple projects are using it.", n.Name)
+			return invalidSharedSetting(n.Name)
 		}
 	}
 	subs, err := subnetsOf(tx, n.ID)
@@ -296,8 +252,7 @@ func checkUnshare(tx *store.Tx, n *store.Network) error {
 	}
 	for _, sub := range subs {
 		if sub.ProjectID != n.ProjectID {
-			return fault(http.StatusConflict, "InvalidSharedSetting", ErrInUse,
-				"Unable to reconfigure sharing settings for network %s. Multiple projects are using it.", n.Name)
+			return invalidSharedSetting(n.Name)
 		}
 	}
 	return nil
@@ -314,15 +269,7 @@ func hasFloatingIPs(tx *store.Tx, networkID string) (bool, error) {
 
 func (s *Service) deleteNetwork(c echo.Context) error {
 	who := callerOf(c)
-	if err := noBody(c); err != nil {
-		return err
-	}
-	want, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	ch := newChanges()
-	err = s.db.Update(api.Ctx(c), func(tx *store.Tx) error {
+	return s.remove(c, func(tx *store.Tx, want *int64, ch *changes) error {
 		n, err := s.network(tx, who, c.Param("id"))
 		if err != nil {
 			return err
@@ -335,11 +282,6 @@ func (s *Service) deleteNetwork(c echo.Context) error {
 		}
 		return s.removeNetwork(tx, n, ch)
 	})
-	if err != nil {
-		return err
-	}
-	s.pushLogged(api.Ctx(c), ch)
-	return c.NoContent(http.StatusNoContent)
 }
 
 // removeNetwork deletes a network without ports, and its subnets.

@@ -39,40 +39,17 @@ func (s *Service) portRows(tx *store.Tx, who caller) ([]*row, error) {
 }
 
 func (s *Service) listPorts(c echo.Context) error {
-	who := callerOf(c)
-	q, err := parseList(c, portResource)
-	if err != nil {
-		return err
-	}
-	var rows []*row
-	if err := s.db.View(api.Ctx(c), func(tx *store.Tx) (err error) {
-		rows, err = s.portRows(tx, who)
-		return err
-	}); err != nil {
-		return err
-	}
-	items, links, err := q.page(c, rows, func(id string) *Fault { return portNotFound(id) })
-	if err != nil {
-		return err
-	}
-	return listAnswer(c, "ports", items, links)
+	return s.list(c, portResource, s.portRows, portNotFound)
 }
 
 func (s *Service) showPort(c echo.Context) error {
-	who := callerOf(c)
-	var v api.Object
-	err := s.db.View(api.Ctx(c), func(tx *store.Tx) error {
-		p, _, err := s.port(tx, who, c.Param("id"))
+	return s.show(c, portResource, func(tx *store.Tx, who caller, id string) (api.Object, error) {
+		p, _, err := s.port(tx, who, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		v = portView(p, who.admin)
-		return nil
+		return portView(p, who.admin), nil
 	})
-	if err != nil {
-		return err
-	}
-	return api.JSON(c, http.StatusOK, api.Object{{"port", pick(v, fieldsOf(c))}})
 }
 
 // portSpec is a port to create.
@@ -287,9 +264,8 @@ func (s *Service) postPorts(c echo.Context) error {
 			return err
 		}
 	}
-	ch := newChanges()
 	var views []api.Object
-	err = s.db.Update(api.Ctx(c), func(tx *store.Tx) error {
+	err = s.commitLogged(c, func(tx *store.Tx, ch *changes) error {
 		views = nil
 		if err := quotaForSpecs(tx, "port", specs, func(sp portSpec) string { return sp.ProjectID }); err != nil {
 			return err
@@ -313,48 +289,30 @@ func (s *Service) postPorts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.pushLogged(api.Ctx(c), ch)
 	return created(c, portResource, views, bulk)
 }
 
 func (s *Service) putPort(c echo.Context) error {
-	who := callerOf(c)
-	it, err := s.parseUpdate(c, portResource, who)
-	if err != nil {
-		return err
-	}
-	want, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	ch := newChanges()
-	var v api.Object
-	err = s.db.Update(api.Ctx(c), func(tx *store.Tx) error {
+	return s.update(c, portResource, func(tx *store.Tx, who caller, it *item, want *int64, ch *changes) (api.Object, error) {
 		p, n, err := s.port(tx, who, c.Param("id"))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !who.modifies(p.ProjectID) && !who.ownsNetwork(n) {
-			return policyNotAuthorized(policyRule("update_port", portResource, it))
+			return nil, policyNotAuthorized(policyRule("update_port", portResource, it))
 		}
 		if err := portPolicy(who, n, it, "update_port"); err != nil {
-			return err
+			return nil, err
 		}
 		if err := checkRevision(want, p.Revision); err != nil {
-			return err
+			return nil, err
 		}
 		p, err = s.updatePort(tx, who, p, n, it, ch)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		v = portView(p, who.admin)
-		return nil
+		return portView(p, who.admin), nil
 	})
-	if err != nil {
-		return err
-	}
-	s.pushLogged(api.Ctx(c), ch)
-	return api.JSON(c, http.StatusOK, api.Object{{"port", v}})
 }
 
 // updatePort applies a PUT to a port (in tx).
@@ -486,15 +444,7 @@ func floatingIPsOfPort(tx *store.Tx, portID string) ([]*store.FloatingIP, error)
 
 func (s *Service) deletePort(c echo.Context) error {
 	who := callerOf(c)
-	if err := noBody(c); err != nil {
-		return err
-	}
-	want, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	ch := newChanges()
-	err = s.db.Update(api.Ctx(c), func(tx *store.Tx) error {
+	return s.remove(c, func(tx *store.Tx, want *int64, ch *changes) error {
 		p, n, err := s.port(tx, who, c.Param("id"))
 		if err != nil {
 			return err
@@ -511,11 +461,6 @@ func (s *Service) deletePort(c echo.Context) error {
 		}
 		return s.removePort(tx, p, ch)
 	})
-	if err != nil {
-		return err
-	}
-	s.pushLogged(api.Ctx(c), ch)
-	return c.NoContent(http.StatusNoContent)
 }
 
 // removePort deletes a port, disassociating the floating IPs that pointed

@@ -191,6 +191,16 @@ func (s *Service) pushLogged(ctx context.Context, ch *changes) {
 	}
 }
 
+// commit runs apply in one update transaction, then pushes what it
+// changed to the data plane.
+func (s *Service) commit(ctx context.Context, apply func(tx *store.Tx, ch *changes) error) error {
+	ch := newChanges()
+	if err := s.db.Update(ctx, func(tx *store.Tx) error { return apply(tx, ch) }); err != nil {
+		return err
+	}
+	return s.push(ctx, ch)
+}
+
 func sortedFIPKeys(m map[string]store.FloatingIP) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {

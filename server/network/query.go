@@ -20,19 +20,10 @@ import (
 // param is one query parameter; order matters for links and messages.
 type param struct{ key, value string }
 
-// parseQuery splits a raw query string keeping parameter order.
+// parseQuery splits a raw query keeping order and repeats.
 func parseQuery(raw string) []param {
 	var out []param
-	for _, part := range strings.Split(raw, "&") {
-		if part == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(part, "=")
-		k, err1 := url.QueryUnescape(k)
-		v, err2 := url.QueryUnescape(v)
-		if err1 != nil || err2 != nil {
-			continue
-		}
+	for k, v := range api.QueryParams(raw) {
 		out = append(out, param{k, v})
 	}
 	return out

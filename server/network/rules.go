@@ -135,7 +135,7 @@ func cRemotePrefix(v any) (any, *Fault) {
 			return p.Addr().String() + "/" + strconv.Itoa(p.Bits()), nil
 		}
 	}
-	return nil, fault(http.StatusBadRequest, "InvalidCIDR", ErrBadRequest, "Invalid CIDR %s given as IP prefix.", pyStr(v))
+	return nil, invalidCIDR(pyStr(v))
 }
 
 func (s *Service) ruleRows(tx *store.Tx, who caller) ([]*row, error) {
@@ -158,23 +158,7 @@ func (s *Service) ruleRows(tx *store.Tx, who caller) ([]*row, error) {
 }
 
 func (s *Service) listRules(c echo.Context) error {
-	who := callerOf(c)
-	q, err := parseList(c, ruleResource)
-	if err != nil {
-		return err
-	}
-	var rows []*row
-	if err := s.db.View(api.Ctx(c), func(tx *store.Tx) (err error) {
-		rows, err = s.ruleRows(tx, who)
-		return err
-	}); err != nil {
-		return err
-	}
-	items, links, err := q.page(c, rows, func(id string) *Fault { return securityGroupRuleNotFound(id) })
-	if err != nil {
-		return err
-	}
-	return listAnswer(c, "security_group_rules", items, links)
+	return s.list(c, ruleResource, s.ruleRows, securityGroupRuleNotFound)
 }
 
 func (s *Service) rule(tx *store.Tx, who caller, id string) (*store.SecurityGroupRule, *store.SecurityGroup, error) {
@@ -196,20 +180,13 @@ func (s *Service) rule(tx *store.Tx, who caller, id string) (*store.SecurityGrou
 }
 
 func (s *Service) showRule(c echo.Context) error {
-	who := callerOf(c)
-	var v api.Object
-	err := s.db.View(api.Ctx(c), func(tx *store.Tx) error {
-		r, g, err := s.rule(tx, who, c.Param("id"))
+	return s.show(c, ruleResource, func(tx *store.Tx, who caller, id string) (api.Object, error) {
+		r, g, err := s.rule(tx, who, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		v = ruleView(r, g)
-		return nil
+		return ruleView(r, g), nil
 	})
-	if err != nil {
-		return err
-	}
-	return api.JSON(c, http.StatusOK, api.Object{{"security_group_rule", pick(v, fieldsOf(c))}})
 }
 
 // ruleSpecOf builds a rule from a request and runs the checks that need
@@ -251,7 +228,7 @@ func ruleSpecOf(it *item) (*store.SecurityGroupRule, error) {
 	if r.RemoteIPPrefix != "" {
 		p, err := parsePrefixLoose(r.RemoteIPPrefix)
 		if err != nil {
-			return nil, fault(http.StatusBadRequest, "InvalidCIDR", ErrBadRequest, "Invalid CIDR %s given as IP prefix.", r.RemoteIPPrefix)
+			return nil, invalidCIDR(r.RemoteIPPrefix)
 		}
 		if (p.Addr().Is4() && r.Ethertype != "IPv4") || (!p.Addr().Is4() && r.Ethertype != "IPv6") {
 			return nil, sgInvalid("SecurityGroupRuleParameterConflict", "Conflicting value ethertype %s for CIDR %s", r.Ethertype, it.str("remote_ip_prefix"))
@@ -353,9 +330,8 @@ func (s *Service) postRules(c echo.Context) error {
 			}
 		}
 	}
-	ch := newChanges()
 	var views []api.Object
-	err = s.db.Update(api.Ctx(c), func(tx *store.Tx) error {
+	err = s.commitLogged(c, func(tx *store.Tx, ch *changes) error {
 		views = nil
 		// A project's view of groups: its own (admin: any).
 		scoped := func(id, project string) (*store.SecurityGroup, error) {
@@ -417,7 +393,6 @@ func (s *Service) postRules(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.pushLogged(api.Ctx(c), ch)
 	return created(c, ruleResource, views, bulk)
 }
 
@@ -426,8 +401,7 @@ func (s *Service) deleteRule(c echo.Context) error {
 	if err := noBody(c); err != nil {
 		return err
 	}
-	ch := newChanges()
-	err := s.db.Update(api.Ctx(c), func(tx *store.Tx) error {
+	err := s.commitLogged(c, func(tx *store.Tx, ch *changes) error {
 		r, g, err := s.rule(tx, who, c.Param("id"))
 		if err != nil {
 			return err
@@ -450,6 +424,5 @@ func (s *Service) deleteRule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.pushLogged(api.Ctx(c), ch)
 	return c.NoContent(http.StatusNoContent)
 }

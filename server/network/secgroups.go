@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -19,63 +18,48 @@ func (s *Service) groupRows(tx *store.Tx, who caller) ([]*row, error) {
 		if !who.seesGroup(g) {
 			return true, nil
 		}
-		rules, err := rulesOf(tx, g.ID)
+		v, err := groupFull(tx, g)
 		if err != nil {
 			return false, err
 		}
-		v := securityGroupView(g, rules)
 		rows = append(rows, &row{id: g.ID, full: v, shown: v})
 		return true, nil
 	})
 	return rows, err
 }
 
+// groupFull is a security group's view with its rules.
+func groupFull(tx *store.Tx, g *store.SecurityGroup) (api.Object, error) {
+	rules, err := rulesOf(tx, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	return securityGroupView(g, rules), nil
+}
+
 func (s *Service) listGroups(c echo.Context) error {
-	who := callerOf(c)
 	q, err := parseList(c, securityGroupResource)
 	if err != nil {
 		return err
 	}
 	// Neutron makes the project's default group on first need, listing
 	// included.
-	if who.project != "" && who.member {
+	if who := callerOf(c); who.project != "" && who.member {
 		if err := s.ensureDefault(api.Ctx(c), who.project); err != nil {
 			return err
 		}
 	}
-	var rows []*row
-	if err := s.db.View(api.Ctx(c), func(tx *store.Tx) (err error) {
-		rows, err = s.groupRows(tx, who)
-		return err
-	}); err != nil {
-		return err
-	}
-	items, links, err := q.page(c, rows, func(id string) *Fault { return securityGroupNotFound(id) })
-	if err != nil {
-		return err
-	}
-	return listAnswer(c, "security_groups", items, links)
+	return s.listRows(c, q, securityGroupResource, s.groupRows, securityGroupNotFound)
 }
 
 func (s *Service) showGroup(c echo.Context) error {
-	who := callerOf(c)
-	var v api.Object
-	err := s.db.View(api.Ctx(c), func(tx *store.Tx) error {
-		g, err := s.group(tx, who, c.Param("id"))
+	return s.show(c, securityGroupResource, func(tx *store.Tx, who caller, id string) (api.Object, error) {
+		g, err := s.group(tx, who, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		rules, err := rulesOf(tx, g.ID)
-		if err != nil {
-			return err
-		}
-		v = securityGroupView(g, rules)
-		return nil
+		return groupFull(tx, g)
 	})
-	if err != nil {
-		return err
-	}
-	return api.JSON(c, http.StatusOK, api.Object{{"security_group", pick(v, fieldsOf(c))}})
 }
 
 // ensureDefault makes a project's default group if it has none, in a
@@ -139,7 +123,7 @@ func (s *Service) postGroups(c echo.Context) error {
 			return policyNotAuthorized(policyRule("create_security_group", securityGroupResource, it))
 		}
 		if strings.EqualFold(it.str("name"), "default") {
-			return sgInUse("SecurityGroupDefaultAlreadyExists", "Default security group already exists.")
+			return defaultGroupExists()
 		}
 		specs[i] = groupSpec{Name: it.str("name"), ProjectID: it.str("project_id"), Description: it.str("description"),
 			Stateful: it.boolean("stateful", true)}
@@ -188,34 +172,23 @@ func (s *Service) postGroups(c echo.Context) error {
 }
 
 func (s *Service) putGroup(c echo.Context) error {
-	who := callerOf(c)
-	it, err := s.parseUpdate(c, securityGroupResource, who)
-	if err != nil {
-		return err
-	}
-	want, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	ch := newChanges()
-	var v api.Object
-	err = s.db.Update(api.Ctx(c), func(tx *store.Tx) error {
+	return s.update(c, securityGroupResource, func(tx *store.Tx, who caller, it *item, want *int64, ch *changes) (api.Object, error) {
 		g, err := s.group(tx, who, c.Param("id"))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !who.modifies(g.ProjectID) {
-			return policyNotAuthorized(policyRule("update_security_group", securityGroupResource, it))
+			return nil, policyNotAuthorized(policyRule("update_security_group", securityGroupResource, it))
 		}
 		if err := checkRevision(want, g.Revision); err != nil {
-			return err
+			return nil, err
 		}
 		if it.has("name") {
 			if g.IsDefault {
-				return sgInUse("SecurityGroupCannotUpdateDefault", "Updating default security group not allowed.")
+				return nil, sgInUse("SecurityGroupCannotUpdateDefault", "Updating default security group not allowed.")
 			}
 			if strings.EqualFold(it.str("name"), "default") {
-				return sgInUse("SecurityGroupDefaultAlreadyExists", "Default security group already exists.")
+				return nil, defaultGroupExists()
 			}
 			g.Name = it.str("name")
 		}
@@ -225,40 +198,22 @@ func (s *Service) putGroup(c echo.Context) error {
 		if it.has("stateful") {
 			stateful := it.boolean("stateful", true)
 			if stateful != g.Stateful && store.Ports.IndexCount(tx, "security_group", g.ID) > 0 {
-				return securityGroupInUse(g.ID)
+				return nil, securityGroupInUse(g.ID)
 			}
 			g.Stateful = stateful
 			ch.groups[g.ID] = true
 		}
 		s.touch(&g.Standard)
 		if err := store.SecurityGroups.Put(tx, g); err != nil {
-			return err
+			return nil, err
 		}
-		rules, err := rulesOf(tx, g.ID)
-		if err != nil {
-			return err
-		}
-		v = securityGroupView(g, rules)
-		return nil
+		return groupFull(tx, g)
 	})
-	if err != nil {
-		return err
-	}
-	s.pushLogged(api.Ctx(c), ch)
-	return api.JSON(c, http.StatusOK, api.Object{{"security_group", v}})
 }
 
 func (s *Service) deleteGroup(c echo.Context) error {
 	who := callerOf(c)
-	if err := noBody(c); err != nil {
-		return err
-	}
-	want, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	ch := newChanges()
-	err = s.db.Update(api.Ctx(c), func(tx *store.Tx) error {
+	return s.remove(c, func(tx *store.Tx, want *int64, ch *changes) error {
 		g, err := s.group(tx, who, c.Param("id"))
 		if err != nil {
 			return err
@@ -277,11 +232,6 @@ func (s *Service) deleteGroup(c echo.Context) error {
 		}
 		return s.removeGroup(tx, g, ch)
 	})
-	if err != nil {
-		return err
-	}
-	s.pushLogged(api.Ctx(c), ch)
-	return c.NoContent(http.StatusNoContent)
 }
 
 // removeGroup deletes a group, its rules, and the rules of other groups
@@ -291,11 +241,7 @@ func (s *Service) removeGroup(tx *store.Tx, g *store.SecurityGroup, ch *changes)
 	if err != nil {
 		return err
 	}
-	var remote []*store.SecurityGroupRule
-	err = store.SecurityGroupRules.ScanIndex(tx, "remote_group", g.ID, func(r *store.SecurityGroupRule) (bool, error) {
-		remote = append(remote, r)
-		return true, nil
-	})
+	remote, err := byIndex(tx, store.SecurityGroupRules, "remote_group", g.ID)
 	if err != nil {
 		return err
 	}

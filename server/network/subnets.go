@@ -39,40 +39,17 @@ func (s *Service) subnetRows(tx *store.Tx, who caller) ([]*row, error) {
 }
 
 func (s *Service) listSubnets(c echo.Context) error {
-	who := callerOf(c)
-	q, err := parseList(c, subnetResource)
-	if err != nil {
-		return err
-	}
-	var rows []*row
-	if err := s.db.View(api.Ctx(c), func(tx *store.Tx) (err error) {
-		rows, err = s.subnetRows(tx, who)
-		return err
-	}); err != nil {
-		return err
-	}
-	items, links, err := q.page(c, rows, func(id string) *Fault { return subnetNotFound(id) })
-	if err != nil {
-		return err
-	}
-	return listAnswer(c, "subnets", items, links)
+	return s.list(c, subnetResource, s.subnetRows, subnetNotFound)
 }
 
 func (s *Service) showSubnet(c echo.Context) error {
-	who := callerOf(c)
-	var v api.Object
-	err := s.db.View(api.Ctx(c), func(tx *store.Tx) error {
-		sub, _, err := s.subnet(tx, who, c.Param("id"))
+	return s.show(c, subnetResource, func(tx *store.Tx, who caller, id string) (api.Object, error) {
+		sub, _, err := s.subnet(tx, who, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		v = subnetView(sub)
-		return nil
+		return subnetView(sub), nil
 	})
-	if err != nil {
-		return err
-	}
-	return api.JSON(c, http.StatusOK, api.Object{{"subnet", pick(v, fieldsOf(c))}})
 }
 
 // subnetSpec is a subnet to create, validated but for what needs the
@@ -349,9 +326,8 @@ func (s *Service) postSubnets(c echo.Context) error {
 			return err
 		}
 	}
-	ch := newChanges()
 	var views []api.Object
-	err = s.db.Update(api.Ctx(c), func(tx *store.Tx) error {
+	err = s.commitLogged(c, func(tx *store.Tx, ch *changes) error {
 		views = nil
 		if err := quotaForSpecs(tx, "subnet", specs, func(sp subnetSpec) string { return sp.ProjectID }); err != nil {
 			return err
@@ -368,57 +344,39 @@ func (s *Service) postSubnets(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.pushLogged(api.Ctx(c), ch)
 	return created(c, subnetResource, views, bulk)
 }
 
 func (s *Service) putSubnet(c echo.Context) error {
-	who := callerOf(c)
-	it, err := s.parseUpdate(c, subnetResource, who)
-	if err != nil {
-		return err
-	}
-	want, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	ch := newChanges()
-	var v api.Object
-	err = s.db.Update(api.Ctx(c), func(tx *store.Tx) error {
+	return s.update(c, subnetResource, func(tx *store.Tx, who caller, it *item, want *int64, ch *changes) (api.Object, error) {
 		sub, n, err := s.subnet(tx, who, c.Param("id"))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !who.modifies(sub.ProjectID) && !who.ownsNetwork(n) {
-			return policyNotAuthorized(policyRule("update_subnet", subnetResource, it))
+			return nil, policyNotAuthorized(policyRule("update_subnet", subnetResource, it))
 		}
 		if err := checkRevision(want, sub.Revision); err != nil {
-			return err
+			return nil, err
 		}
 		gateway := sub.GatewayIP
 		if err := s.applySubnetUpdate(sub, it); err != nil {
-			return err
+			return nil, err
 		}
 		// The gateway is the bridge's address: no port may hold it.
 		if sub.GatewayIP != "" && sub.GatewayIP != gateway {
 			if p, err := store.Ports.Lookup(tx, "ip", store.PortIPKey(sub.NetworkID, sub.GatewayIP)); err == nil {
-				return fault(http.StatusConflict, "GatewayIpInUse", ErrInUse,
+				return nil, fault(http.StatusConflict, "GatewayIpInUse", ErrInUse,
 					"Current gateway ip %s already in use by port %s. Unable to update.", sub.GatewayIP, p.ID)
 			}
 		}
 		s.touch(&sub.Standard)
 		if err := store.Subnets.Put(tx, sub); err != nil {
-			return err
+			return nil, err
 		}
 		ch.network(sub.NetworkID)
-		v = subnetView(sub)
-		return nil
+		return subnetView(sub), nil
 	})
-	if err != nil {
-		return err
-	}
-	s.pushLogged(api.Ctx(c), ch)
-	return api.JSON(c, http.StatusOK, api.Object{{"subnet", v}})
 }
 
 // applySubnetUpdate is update_subnet's checks and changes.
@@ -490,15 +448,7 @@ func (s *Service) applySubnetUpdate(sub *store.Subnet, it *item) error {
 
 func (s *Service) deleteSubnet(c echo.Context) error {
 	who := callerOf(c)
-	if err := noBody(c); err != nil {
-		return err
-	}
-	want, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	ch := newChanges()
-	err = s.db.Update(api.Ctx(c), func(tx *store.Tx) error {
+	return s.remove(c, func(tx *store.Tx, want *int64, ch *changes) error {
 		sub, n, err := s.subnet(tx, who, c.Param("id"))
 		if err != nil {
 			return err
@@ -532,9 +482,4 @@ func (s *Service) deleteSubnet(c echo.Context) error {
 		ch.network(sub.NetworkID)
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	s.pushLogged(api.Ctx(c), ch)
-	return c.NoContent(http.StatusNoContent)
 }

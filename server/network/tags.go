@@ -131,7 +131,7 @@ func (s *Service) tagRoutes(collection string) map[string]map[string]echo.Handle
 		if !ok {
 			return nil, invalidInput("Invalid tags body")
 		}
-		if msg := vUniqueStrings(maxTagLen)(v); msg != "" {
+		if msg := vUniqueList(vString(maxTagLen))(v); msg != "" {
 			return nil, invalidInput("%s", msg)
 		}
 		tags := stringList(v)

@@ -311,24 +311,9 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func vUUIDList(v any) string {
-	list, ok := v.([]any)
-	if !ok {
-		return fmt.Sprintf("'%s' is not a list", pyStr(v))
-	}
-	if msg := listDuplicates(list); msg != "" {
-		return msg
-	}
-	for _, e := range list {
-		if msg := vUUID(e); msg != "" {
-			return msg
-		}
-	}
-	return ""
-}
-
-func vUniqueStrings(max int) func(any) string {
-	str := vString(max)
+// vUniqueList is _validate_list_of_items: a list without duplicates whose
+// items each pass item.
+func vUniqueList(item func(any) string) func(any) string {
 	return func(v any) string {
 		list, ok := v.([]any)
 		if !ok {
@@ -338,7 +323,7 @@ func vUniqueStrings(max int) func(any) string {
 			return msg
 		}
 		for _, e := range list {
-			if msg := str(e); msg != "" {
+			if msg := item(e); msg != "" {
 				return msg
 			}
 		}
