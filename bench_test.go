@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -105,16 +104,8 @@ func startCloudB(b *testing.B) *benchCloud {
 	c.serve = startServe(b, dir, nil, "--log-level", "warn")
 	b.Cleanup(c.serve.stop)
 	c.url = c.serve.wait(b, http.DefaultClient, "/v2.1/", 10*time.Millisecond)
-	out, err := exec.Command(binary, "openrc", "admin", "--data-dir", dir).Output()
-	if err != nil {
-		b.Fatal(err)
-	}
-	env := map[string]string{}
-	for _, kv := range parseExports(string(out)) {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
-	body := `{"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "admin", "domain": {"name": "Default"}, "password": "` + env["OS_PASSWORD"] + `"}}}, "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}`
+	pass := exported(adminOpenrc(b, dir), "OS_PASSWORD")
+	body := `{"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "admin", "domain": {"name": "Default"}, "password": "` + pass + `"}}}, "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}`
 	resp, err := http.Post(c.url+"/identity/v3/auth/tokens", "application/json", strings.NewReader(body))
 	if err != nil || resp.StatusCode != http.StatusCreated {
 		b.Fatalf("login: %v %v", err, resp)

@@ -79,18 +79,26 @@ type serveProc struct {
 // removed first so that it is not read as this one's.
 func startServe(tb testing.TB, dataDir string, out io.Writer, args ...string) *serveProc {
 	tb.Helper()
+	// Tests share the host's network namespace: no bridges or nftables
+	// tables there (network_test.go runs the data plane in its own).
+	return runServe(tb, dataDir, out, exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--dataplane", "off"}, args...)...))
+}
+
+// runServe starts cmd, a `minicloud serve` on dataDir (run directly, or by
+// a command that execs it, as `ip netns exec` does), with its output to
+// out. The endpoint an earlier start recorded is removed first so that
+// wait does not read it as this one's.
+func runServe(tb testing.TB, dataDir string, out io.Writer, cmd *exec.Cmd) *serveProc {
+	tb.Helper()
 	if err := os.Remove(filepath.Join(dataDir, "endpoint")); err != nil && !errors.Is(err, os.ErrNotExist) {
 		tb.Fatal(err)
 	}
-	// Tests share the host's network namespace: no bridges or nftables
-	// tables there (network_test.go runs the data plane in its own).
-	p := &serveProc{dataDir: dataDir, exited: make(chan struct{})}
-	p.cmd = exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--dataplane", "off"}, args...)...)
-	p.cmd.Stdout, p.cmd.Stderr = out, out
-	if err := p.cmd.Start(); err != nil {
-		tb.Fatal(err)
+	p := &serveProc{cmd: cmd, dataDir: dataDir, exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start %s: %v", strings.Join(cmd.Args, " "), err)
 	}
-	go func() { p.cmd.Wait(); close(p.exited) }()
+	go func() { cmd.Wait(); close(p.exited) }()
 	return p
 }
 
@@ -153,12 +161,22 @@ func startCloud(t *testing.T, args ...string) *cloud {
 		}
 	})
 	c.url = c.serve.wait(t, http.DefaultClient, "/v2.1/", 20*time.Millisecond)
-	out, err := exec.Command(binary, "openrc", "admin", "--data-dir", c.dataDir).Output()
-	if err != nil {
-		t.Fatalf("openrc: %v", err)
-	}
-	c.env = append(os.Environ(), parseExports(string(out))...)
+	c.env = append(os.Environ(), adminOpenrc(t, c.dataDir)...)
 	return c
+}
+
+// adminOpenrc runs `minicloud openrc admin` on dataDir with args (such as
+// --url) and returns its exports as K=v.
+func adminOpenrc(tb testing.TB, dataDir string, args ...string) []string {
+	tb.Helper()
+	cmd := exec.Command(binary, append([]string{"openrc", "admin", "--data-dir", dataDir}, args...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		tb.Fatalf("openrc: %v\n%s", err, stderr.String())
+	}
+	return parseExports(string(out))
 }
 
 // parseExports turns `export K='v'` lines into K=v.
@@ -174,6 +192,16 @@ func parseExports(s string) []string {
 		env = append(env, k+"="+strings.ReplaceAll(strings.Trim(v, "'"), `'\''`, "'"))
 	}
 	return env
+}
+
+// exported is the value of key in K=v exports ("" if absent).
+func exported(env []string, key string) string {
+	for _, kv := range env {
+		if k, v, _ := strings.Cut(kv, "="); k == key {
+			return v
+		}
+	}
+	return ""
 }
 
 // run runs a client command with the cloud's credentials and returns its

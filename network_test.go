@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -146,26 +145,8 @@ type netCloud struct {
 
 func newNetCloud(t *testing.T, ns *testNetNS, files guestimage.Files) *netCloud {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "mcn")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &netCloud{ns: ns, realEnv: &realEnv{realCloud: &realCloud{
-		dataDir: dir, logPath: filepath.Join(dir, "serve.log"), url: "http://127.0.0.1:8774",
-		client: &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{DialContext: ns.dial}},
-	}}}
-	t.Cleanup(func() {
-		c.stop(t)
-		if t.Failed() {
-			c.dumpLogs(t)
-		} else {
-			c.logWarnings(t)
-		}
-		if n := killGuests(t, dir); n > 0 {
-			t.Logf("cleanup: ended %d QEMU process(es) left under %s", n, dir)
-		}
-		os.RemoveAll(dir)
-	})
+	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{DialContext: ns.dial}}
+	c := &netCloud{ns: ns, realEnv: &realEnv{realCloud: newRealCloud(t, "mcn", client)}}
 	c.start(t)
 	c.imageID = c.uploadImage(t, "minicloud-guest", files.Disk)
 	c.small = c.createFlavor(t, "mc.guest", 256, 1, 1)
@@ -176,56 +157,11 @@ func newNetCloud(t *testing.T, ns *testNetNS, files guestimage.Files) *netCloud 
 // with it: the pid is minicloud's) and logs in.
 func (c *netCloud) start(t *testing.T) {
 	t.Helper()
-	logf, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
+	logf := c.openLog(t, "minicloud serve --driver qemu in "+c.ns.name)
 	defer logf.Close()
-	fmt.Fprintf(logf, "==== minicloud serve --driver qemu in %s at %s\n", c.ns.name, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command("ip", "netns", "exec", c.ns.name, binary, "serve", "--listen", "127.0.0.1:8774",
-		"--data-dir", c.dataDir, "--driver", "qemu", "--dataplane", "on", "--uplink", "uplink0")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c.serve = &serveProc{cmd: cmd, dataDir: c.dataDir, exited: make(chan struct{})}
-	go func(p *serveProc) { p.cmd.Wait(); close(p.exited) }(c.serve)
-	deadline := time.Now().Add(time.Minute)
-	for {
-		resp, err := c.client.Get(c.url + "/v2.1/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		select {
-		case <-c.serve.exited:
-			data, _ := os.ReadFile(c.logPath)
-			t.Fatalf("minicloud serve exited before answering: %s\n%s", c.serve.cmd.ProcessState, data)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("minicloud serve did not answer in %s", c.ns.name)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if c.user == "" {
-		out, err := exec.Command(binary, "openrc", "admin", "--data-dir", c.dataDir, "--url", c.url).Output()
-		if err != nil {
-			t.Fatalf("openrc: %v", err)
-		}
-		for _, kv := range parseExports(string(out)) {
-			k, v, _ := strings.Cut(kv, "=")
-			switch k {
-			case "OS_USERNAME":
-				c.user = v
-			case "OS_PASSWORD":
-				c.pass = v
-			}
-		}
-	}
-	c.login(t)
+	c.serve = runServe(t, c.dataDir, logf, exec.Command("ip", "netns", "exec", c.ns.name, binary, "serve", "--listen", "127.0.0.1:8774",
+		"--data-dir", c.dataDir, "--driver", "qemu", "--dataplane", "on", "--uplink", "uplink0"))
+	c.loginWhenUp(t)
 }
 
 // networkID is the id of a network by name.
@@ -336,13 +272,9 @@ srv = conn.compute.create_server(name=sys.argv[1], image_id=sys.argv[2], flavor_
     networks=[{"uuid": net.id, "fixed_ip": sys.argv[4]}], config_drive=True, user_data=sys.argv[5])
 print("SERVER " + srv.id)
 `
-	rc, err := exec.Command(binary, "openrc", "admin", "--data-dir", c.dataDir, "--url", c.url).Output()
-	if err != nil {
-		t.Fatalf("openrc: %v", err)
-	}
 	cmd := exec.Command("ip", "netns", "exec", c.ns.name, "/usr/bin/python3", "-c", script,
 		name, c.imageID, c.small, fixedIP, base64.StdEncoding.EncodeToString([]byte(userData)))
-	cmd.Env = append(os.Environ(), parseExports(string(rc))...)
+	cmd.Env = append(os.Environ(), adminOpenrc(t, c.dataDir, "--url", c.url)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("openstacksdk: %v\n%s", err, out)

@@ -94,34 +94,38 @@ func realTierGuest(t testing.TB) guestimage.Files {
 	return files
 }
 
-// newRealEnv starts the cloud on a fresh short data directory (unix socket
-// paths under it must stay within 107 bytes), uploads the guest and makes
-// its flavors. Cleanup stops minicloud, ends every QEMU process started
-// under the data directory and removes it, whatever happened.
-func newRealEnv(t testing.TB) *realEnv {
+// newRealCloud makes a cloud, not yet started, on a fresh short data
+// directory named from prefix (unix socket paths under it must stay within
+// 107 bytes), talking to it through client. Cleanup stops minicloud, ends
+// every QEMU process started under the data directory and removes it,
+// whatever happened.
+func newRealCloud(t testing.TB, prefix string, client *http.Client) *realCloud {
 	t.Helper()
-	files := realTierGuest(t)
-	dir, err := os.MkdirTemp("", "mc")
+	dir, err := os.MkdirTemp("", prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &realEnv{realCloud: &realCloud{
-		dataDir: dir,
-		logPath: filepath.Join(dir, "serve.log"),
-		client:  &http.Client{Timeout: 2 * time.Minute},
-	}}
+	c := &realCloud{dataDir: dir, logPath: filepath.Join(dir, "serve.log"), client: client}
 	t.Cleanup(func() {
-		e.stop(t)
+		c.stop(t)
 		if t.Failed() {
-			e.dumpLogs(t)
+			c.dumpLogs(t)
 		} else {
-			e.logWarnings(t)
+			c.logWarnings(t)
 		}
 		if n := killGuests(t, dir); n > 0 {
 			t.Logf("cleanup: ended %d QEMU process(es) left under %s", n, dir)
 		}
 		os.RemoveAll(dir)
 	})
+	return c
+}
+
+// newRealEnv starts the cloud, uploads the guest and makes its flavors.
+func newRealEnv(t testing.TB) *realEnv {
+	t.Helper()
+	files := realTierGuest(t)
+	e := &realEnv{realCloud: newRealCloud(t, "mc", &http.Client{Timeout: 2 * time.Minute})}
 	e.start(t)
 	e.imageID = e.uploadImage(t, "minicloud-guest", files.Disk)
 	var img struct {
@@ -138,30 +142,35 @@ func newRealEnv(t testing.TB) *realEnv {
 // in as the admin; its output is appended to serve.log.
 func (c *realCloud) start(t testing.TB) {
 	t.Helper()
+	logf := c.openLog(t, "minicloud serve --driver qemu")
+	defer logf.Close()
+	// The host's network namespace is not the tests' to change: guests get
+	// NICs without a host side here (network_test.go tests the data plane).
+	c.serve = startServe(t, c.dataDir, logf, "--driver", "qemu")
+	c.loginWhenUp(t)
+}
+
+// openLog opens serve.log for appending, with a line that marks where the
+// output of what starts now begins.
+func (c *realCloud) openLog(t testing.TB, what string) *os.File {
+	t.Helper()
 	logf, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer logf.Close()
-	fmt.Fprintf(logf, "==== minicloud serve --driver qemu at %s\n", time.Now().Format(time.RFC3339Nano))
-	// The host's network namespace is not the tests' to change: guests get
-	// NICs without a host side here (network_test.go tests the data plane).
-	c.serve = startServe(t, c.dataDir, logf, "--driver", "qemu")
-	c.url = c.serve.wait(t, http.DefaultClient, "/v2.1/", 20*time.Millisecond)
+	fmt.Fprintf(logf, "==== %s at %s\n", what, time.Now().Format(time.RFC3339Nano))
+	return logf
+}
+
+// loginWhenUp waits for the serve just started to answer and logs in as
+// the admin, whose credentials `minicloud openrc` shows on the first
+// start (they outlive restarts).
+func (c *realCloud) loginWhenUp(t testing.TB) {
+	t.Helper()
+	c.url = c.serve.wait(t, c.client, "/v2.1/", 20*time.Millisecond)
 	if c.user == "" {
-		out, err := exec.Command(binary, "openrc", "admin", "--data-dir", c.dataDir).Output()
-		if err != nil {
-			t.Fatalf("openrc: %v", err)
-		}
-		for _, kv := range parseExports(string(out)) {
-			k, v, _ := strings.Cut(kv, "=")
-			switch k {
-			case "OS_USERNAME":
-				c.user = v
-			case "OS_PASSWORD":
-				c.pass = v
-			}
-		}
+		env := adminOpenrc(t, c.dataDir, "--url", c.url)
+		c.user, c.pass = exported(env, "OS_USERNAME"), exported(env, "OS_PASSWORD")
 	}
 	c.login(t)
 }
@@ -918,35 +927,29 @@ func TestQEMULifecycle(t *testing.T) {
 		pid = e.runningPid(t, id)
 	})
 
-	step("soft reboot shuts the guest down and boots it again", func(t *testing.T) {
-		mark := consoleNow(t)
-		e.action(t, id, map[string]any{"reboot": map[string]any{"type": "SOFT"}}, http.StatusAccepted)
-		e.waitStatus(t, id, "ACTIVE", guestWait)
-		up := e.waitUp(t, id, mark)
-		if up.boot != bootCount+1 {
-			t.Errorf("after soft reboot: %q, want boot=%d", up.line, bootCount+1)
-		}
-		if n := markerCount(since(consoleNow(t), mark), "MINICLOUD-GUEST-SHUTDOWN"); n != 1 {
-			t.Errorf("soft reboot: %d new MINICLOUD-GUEST-SHUTDOWN, want 1 (the ACPI power button)", n)
-		}
-		bootCount = up.boot
-		pid = e.runningPid(t, id)
-	})
-
-	step("hard reboot resets the guest", func(t *testing.T) {
-		mark := consoleNow(t)
-		e.action(t, id, map[string]any{"reboot": map[string]any{"type": "HARD"}}, http.StatusAccepted)
-		e.waitStatus(t, id, "ACTIVE", guestWait)
-		up := e.waitUp(t, id, mark)
-		if up.boot != bootCount+1 {
-			t.Errorf("after hard reboot: %q, want boot=%d", up.line, bootCount+1)
-		}
-		if n := markerCount(since(consoleNow(t), mark), "MINICLOUD-GUEST-BOOT"); n != 1 {
-			t.Errorf("hard reboot: %d new MINICLOUD-GUEST-BOOT, want 1", n)
-		}
-		bootCount = up.boot
-		pid = e.runningPid(t, id)
-	})
+	// Each reboot boots the disk once more; the console shows which kind
+	// it was by the one new marker it adds.
+	for _, r := range []struct {
+		name, kind, marker, why string
+	}{
+		{"soft reboot shuts the guest down and boots it again", "soft", "MINICLOUD-GUEST-SHUTDOWN", " (the ACPI power button)"},
+		{"hard reboot resets the guest", "hard", "MINICLOUD-GUEST-BOOT", ""},
+	} {
+		step(r.name, func(t *testing.T) {
+			mark := consoleNow(t)
+			e.action(t, id, map[string]any{"reboot": map[string]any{"type": strings.ToUpper(r.kind)}}, http.StatusAccepted)
+			e.waitStatus(t, id, "ACTIVE", guestWait)
+			up := e.waitUp(t, id, mark)
+			if up.boot != bootCount+1 {
+				t.Errorf("after %s reboot: %q, want boot=%d", r.kind, up.line, bootCount+1)
+			}
+			if n := markerCount(since(consoleNow(t), mark), r.marker); n != 1 {
+				t.Errorf("%s reboot: %d new %s, want 1%s", r.kind, n, r.marker, r.why)
+			}
+			bootCount = up.boot
+			pid = e.runningPid(t, id)
+		})
+	}
 
 	step("pause stops the vCPUs; unpause runs them on", func(t *testing.T) {
 		withTicks := hasTicks(t)
@@ -1076,24 +1079,32 @@ func TestQEMULifecycle(t *testing.T) {
 		pid = e.runningPid(t, id)
 	})
 
-	step("resize grows the disk; revert boots the old disk again", func(t *testing.T) {
+	// resizeUp resizes to the big flavor and waits for VERIFY_RESIZE and
+	// the guest's boot on the grown disk.
+	resizeUp := func(t *testing.T) (serverView, guestUp) {
+		t.Helper()
 		mark := consoleNow(t)
 		e.action(t, id, map[string]any{"resize": map[string]any{"flavorRef": e.big}}, http.StatusAccepted)
 		v := e.waitStatus(t, id, "VERIFY_RESIZE", guestWait)
-		if v.Flavor.OriginalName != "mc.guest.big" {
-			t.Errorf("flavor while VERIFY_RESIZE: %+v", v.Flavor)
-		}
 		up := e.waitUp(t, id, mark)
 		if up.boot != bootCount+1 || up.disk != 2*sectorsPerGiB {
 			t.Errorf("resized guest: %q, want boot=%d disk=%d", up.line, bootCount+1, 2*sectorsPerGiB)
 		}
-		mark = consoleNow(t)
+		return v, up
+	}
+
+	step("resize grows the disk; revert boots the old disk again", func(t *testing.T) {
+		v, _ := resizeUp(t)
+		if v.Flavor.OriginalName != "mc.guest.big" {
+			t.Errorf("flavor while VERIFY_RESIZE: %+v", v.Flavor)
+		}
+		mark := consoleNow(t)
 		e.action(t, id, map[string]any{"revertResize": nil}, http.StatusAccepted)
 		v = e.waitStatus(t, id, "ACTIVE", guestWait)
 		if v.Flavor.OriginalName != "mc.guest" {
 			t.Errorf("flavor after revert: %+v", v.Flavor)
 		}
-		up = e.waitUp(t, id, mark)
+		up := e.waitUp(t, id, mark)
 		// The old disk is back as it was: its counter had not seen the
 		// resized boot.
 		if up.boot != bootCount+1 || up.disk != sectorsPerGiB {
@@ -1107,15 +1118,9 @@ func TestQEMULifecycle(t *testing.T) {
 	})
 
 	step("resize and confirm keeps the grown disk", func(t *testing.T) {
-		mark := consoleNow(t)
-		e.action(t, id, map[string]any{"resize": map[string]any{"flavorRef": e.big}}, http.StatusAccepted)
-		e.waitStatus(t, id, "VERIFY_RESIZE", guestWait)
-		up := e.waitUp(t, id, mark)
-		if up.boot != bootCount+1 || up.disk != 2*sectorsPerGiB {
-			t.Errorf("resized guest: %q, want boot=%d disk=%d", up.line, bootCount+1, 2*sectorsPerGiB)
-		}
+		_, up := resizeUp(t)
 		pid = e.runningPid(t, id)
-		mark = consoleNow(t)
+		mark := consoleNow(t)
 		e.action(t, id, map[string]any{"confirmResize": nil}, http.StatusNoContent)
 		v := e.waitStatus(t, id, "ACTIVE", stateWait)
 		if v.Flavor.OriginalName != "mc.guest.big" || v.Flavor.Disk != 2 {
@@ -1384,24 +1389,25 @@ func TestQEMUCrashRecovery(t *testing.T) {
 		}
 		e.runningPid(t, id)
 	})
-	t.Run("stop accepted before the crash was finished", func(t *testing.T) {
-		id := ids["stop"]
-		v, _ := e.server(t, id)
-		if v.Status != "SHUTOFF" {
+	// shutOff checks that the guest n is SHUTOFF with no QEMU process and
+	// returns its id.
+	shutOff := func(t *testing.T, n string) string {
+		t.Helper()
+		id := ids[n]
+		if v, _ := e.server(t, id); v.Status != "SHUTOFF" {
 			t.Errorf("%s, want SHUTOFF", v)
 		}
 		e.noProcess(t, id)
+		return id
+	}
+	t.Run("stop accepted before the crash was finished", func(t *testing.T) {
+		shutOff(t, "stop")
 		if alive(pids["stop"]) {
 			t.Errorf("QEMU %d alive", pids["stop"])
 		}
 	})
 	t.Run("stopped guest stays stopped and starts", func(t *testing.T) {
-		id := ids["stopped"]
-		v, _ := e.server(t, id)
-		if v.Status != "SHUTOFF" {
-			t.Errorf("%s, want SHUTOFF", v)
-		}
-		e.noProcess(t, id)
+		id := shutOff(t, "stopped")
 		mark := e.console(t, id)
 		e.action(t, id, map[string]any{"os-start": nil}, http.StatusAccepted)
 		e.waitStatus(t, id, "ACTIVE", guestWait)
