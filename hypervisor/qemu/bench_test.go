@@ -31,6 +31,9 @@ func BenchmarkSpawn(b *testing.B) {
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", 100+i)
 		spec := testSpec(d, id, files)
+		// Ends the guest if the iteration fails (Destroy of a destroyed guest
+		// does nothing).
+		b.Cleanup(func() { d.Destroy(context.Background(), id) })
 		start := time.Now()
 		if err := d.Spawn(ctx, spec); err != nil {
 			b.Fatal(err)

@@ -460,7 +460,7 @@ func TestActionRestore(t *testing.T) {
 
 	gone := actRecord(t, c, c.Member, softDeleted)
 	actPost(t, c, c.Member, gone.ID, "", map[string]any{"forceDelete": nil}).Expect(t, http.StatusAccepted)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for c.Do(t, servertest.Req{Path: "/v2.1/servers/" + gone.ID, Token: c.Member.Token}).Status != http.StatusNotFound {
 		if time.Now().After(deadline) {
 			t.Fatal("force-deleted server still shown")

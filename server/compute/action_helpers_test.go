@@ -107,11 +107,11 @@ func actShow(t *testing.T, c *servertest.Cloud, u servertest.User, id, version s
 	return c.Do(t, servertest.Req{Path: "/v2.1/servers/" + id, Token: u.Token, Version: version}).Expect(t, http.StatusOK)
 }
 
-// actWait polls the server until it shows status with no task (10 s at
-// most).
+// actWait polls the server until it shows status with no task (60 s at
+// most: a loaded machine is slow; it returns once the state is reached).
 func actWait(t *testing.T, c *servertest.Cloud, u servertest.User, id, status string) *servertest.Resp {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		r := c.Do(t, servertest.Req{Path: "/v2.1/servers/" + id, Token: u.Token})
 		if r.Status == http.StatusOK && r.At(t, "server", "status") == status && r.At(t, "server", "OS-EXT-STS:task_state") == nil {

@@ -229,7 +229,7 @@ func TestActionShelveRescue(t *testing.T) {
 func TestActionConsoleOutput(t *testing.T) {
 	c := servertest.New(t)
 	id := actBoot(t, c, c.Member, actImage(t, c, "console"))
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	var all string
 	for {
 		r := actPost(t, c, c.Member, id, "", map[string]any{"os-getConsoleOutput": map[string]any{}}).Expect(t, http.StatusOK)

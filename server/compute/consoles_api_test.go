@@ -63,7 +63,7 @@ func consBoot(t *testing.T, c *servertest.Cloud) string {
 		t.Fatalf("create server: %d %s", r.Status, r.Body)
 	}
 	id := r.At(t, "server", "id").(string)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		r := consCall(t, c, c.Member, http.MethodGet, "/servers/"+id, "", nil)
 		if r.Status == http.StatusOK && r.At(t, "server", "status") == "ACTIVE" {

@@ -112,7 +112,7 @@ func admBootServer(t *testing.T, c *servertest.Cloud) string {
 func admWaitStatus(t *testing.T, c *servertest.Cloud, id, status string) {
 	t.Helper()
 	var last string
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		r := adm(t, c, http.MethodGet, "/servers/"+id, c.Admin.Token, "", nil)
 		if r.Status != http.StatusOK {
 			t.Fatalf("show server: %d %s", r.Status, r.Body)

@@ -176,10 +176,10 @@ func TestServerCreateVolumesBootAlias(t *testing.T) {
 	srvFault(t, srv(t, c, http.MethodGet, "/os-volumes_boot", c.Member.Token, "2.103", nil), 404, "")
 }
 
-// srvWaitStatus polls a server until it reaches status.
+// srvWaitStatus polls a server until it reaches status (60 s at most).
 func srvWaitStatus(t *testing.T, c *servertest.Cloud, token, id, status string) *servertest.Resp {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		r := srv(t, c, http.MethodGet, "/servers/"+id, token, "", nil)
 		if r.Status == http.StatusOK && r.At(t, "server", "status") == status {

@@ -148,7 +148,7 @@ func TestServerInterfacesAttachDetach(t *testing.T) {
 	for _, p := range []string{made, mine} {
 		subCall(t, c, u, "DELETE", base+"/"+p, "", nil).Expect(t, 202)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		r = subCall(t, c, u, "GET", base, "", nil).Expect(t, 200)
 		if len(subList(t, r, "interfaceAttachments")) == 1 {

@@ -121,10 +121,10 @@ func subBoot(t *testing.T, c *servertest.Cloud, u servertest.User, image string,
 	return id
 }
 
-// subWaitStatus polls the server until it shows status (10 s at most).
+// subWaitStatus polls the server until it shows status (60 s at most).
 func subWaitStatus(t *testing.T, c *servertest.Cloud, u servertest.User, id, status string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		r := subCall(t, c, u, http.MethodGet, "/servers/"+id, "", nil)
 		if r.Status == http.StatusOK && str(t, r, "server", "status") == status {

@@ -148,7 +148,7 @@ func TestServerDelete(t *testing.T) {
 	srv(t, c, http.MethodPost, "/servers/"+id+"/action", c.Member.Token, "", map[string]any{"lock": nil}).Expect(t, http.StatusAccepted)
 	srvFault(t, srv(t, c, http.MethodDelete, "/servers/"+id, c.Member.Token, "", nil), 409, "Instance "+id+" is locked")
 	srv(t, c, http.MethodDelete, "/servers/"+id, c.Admin.Token, "", nil).Expect(t, http.StatusNoContent)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		r := srv(t, c, http.MethodGet, "/servers/"+id, c.Member.Token, "", nil)
 		if r.Status == http.StatusNotFound {
