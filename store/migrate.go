@@ -13,6 +13,17 @@ var migrations = []func(*Tx) error{
 	// 0 -> 1: the first schema. Buckets appear on first write, so there is
 	// nothing to create; the step only marks the file as ours.
 	func(*Tx) error { return nil },
+	// 1 -> 2: network records gain a "project" index, ports a
+	// "group_address" index.
+	func(tx *Tx) error {
+		for _, reindex := range []func(*Tx) error{Networks.Reindex, Subnets.Reindex, Ports.Reindex,
+			FloatingIPs.Reindex, SecurityGroups.Reindex, SecurityGroupRules.Reindex} {
+			if err := reindex(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
 }
 
 // SchemaVersion is the schema this binary writes.

@@ -66,6 +66,11 @@ type Subnet struct {
 	// "dhcpv6-stateful" or "dhcpv6-stateless".
 	IPv6RAMode      string `json:"ipv6_ra_mode,omitempty"`
 	IPv6AddressMode string `json:"ipv6_address_mode,omitempty"`
+	// LastAllocated is where the search for a free address resumes: every
+	// address of the allocation pools up to it, in pool order, is held. ""
+	// says nothing is known (the search starts at the first pool). It is
+	// not an API attribute and does not change the revision.
+	LastAllocated string `json:"last_allocated,omitempty"`
 	Standard
 }
 
@@ -164,14 +169,33 @@ func PortIPKey(networkID, ip string) string { return networkID + "|" + ip }
 // PortMACKey is the index key of a MAC on a network.
 func PortMACKey(networkID, mac string) string { return networkID + "|" + strings.ToLower(mac) }
 
+// GroupAddressKey is the key, in the ports' "group_address" index, of a
+// fixed address of a port in a security group. GroupAddressKey(g, "") is
+// the prefix of the group's keys.
+func GroupAddressKey(groupID, ip string) string { return groupID + "|" + ip }
+
 // FloatingIPPortKey is the index key of a floating IP's association.
 func FloatingIPPortKey(portID, fixedIP string) string { return portID + "|" + fixedIP }
 
+// projectIndex is the "project" index of a kind of network record: the
+// records a project owns, counted without reading them. Records without a
+// project (minicloud's own) are not in it.
+func projectIndex[T any](project func(*T) string) Index[T] {
+	return Index[T]{Name: "project", Keys: func(v *T) []string {
+		if p := project(v); p != "" {
+			return []string{p}
+		}
+		return nil
+	}}
+}
+
 // Network tables.
 var (
-	Networks = NewTable("networks", func(n *Network) string { return n.ID })
-	Subnets  = NewTable("subnets", func(s *Subnet) string { return s.ID },
-		Index[Subnet]{Name: "network", Keys: func(s *Subnet) []string { return []string{s.NetworkID} }})
+	Networks = NewTable("networks", func(n *Network) string { return n.ID },
+		projectIndex(func(n *Network) string { return n.ProjectID }))
+	Subnets = NewTable("subnets", func(s *Subnet) string { return s.ID },
+		Index[Subnet]{Name: "network", Keys: func(s *Subnet) []string { return []string{s.NetworkID} }},
+		projectIndex(func(s *Subnet) string { return s.ProjectID }))
 	Ports = NewTable("ports", func(p *Port) string { return p.ID },
 		Index[Port]{Name: "network", Keys: func(p *Port) []string { return []string{p.NetworkID} }},
 		Index[Port]{Name: "device", Keys: func(p *Port) []string {
@@ -190,21 +214,33 @@ var (
 		}},
 		Index[Port]{Name: "mac", Unique: true, Keys: func(p *Port) []string {
 			return []string{PortMACKey(p.NetworkID, p.MAC)}
-		}})
+		}},
+		Index[Port]{Name: "group_address", Keys: func(p *Port) []string {
+			keys := make([]string, 0, len(p.SecurityGroups)*len(p.FixedIPs))
+			for _, g := range p.SecurityGroups {
+				for _, ip := range p.FixedIPs {
+					keys = append(keys, GroupAddressKey(g, ip.IPAddress))
+				}
+			}
+			return keys
+		}},
+		projectIndex(func(p *Port) string { return p.ProjectID }))
 	FloatingIPs = NewTable("floating_ips", func(f *FloatingIP) string { return f.ID },
 		Index[FloatingIP]{Name: "port", Unique: true, Keys: func(f *FloatingIP) []string {
 			if f.PortID == "" {
 				return nil
 			}
 			return []string{FloatingIPPortKey(f.PortID, f.FixedIPAddress)}
-		}})
+		}},
+		projectIndex(func(f *FloatingIP) string { return f.ProjectID }))
 	SecurityGroups = NewTable("security_groups", func(g *SecurityGroup) string { return g.ID },
 		Index[SecurityGroup]{Name: "default", Unique: true, Keys: func(g *SecurityGroup) []string {
 			if !g.IsDefault {
 				return nil
 			}
 			return []string{g.ProjectID}
-		}})
+		}},
+		projectIndex(func(g *SecurityGroup) string { return g.ProjectID }))
 	SecurityGroupRules = NewTable("security_group_rules", func(r *SecurityGroupRule) string { return r.ID },
 		Index[SecurityGroupRule]{Name: "group", Keys: func(r *SecurityGroupRule) []string { return []string{r.SecurityGroupID} }},
 		Index[SecurityGroupRule]{Name: "remote_group", Keys: func(r *SecurityGroupRule) []string {
@@ -212,6 +248,7 @@ var (
 				return nil
 			}
 			return []string{r.RemoteGroupID}
-		}})
+		}},
+		projectIndex(func(r *SecurityGroupRule) string { return r.ProjectID }))
 	NetworkQuotas = NewTable("network_quotas", func(q *NetworkQuota) string { return q.ProjectID })
 )

@@ -228,6 +228,20 @@ func (t *Table[T]) Lookup(tx *Tx, index, key string) (*T, error) {
 	return t.Get(tx, string(pk))
 }
 
+// LookupKey returns the primary key of the record holding key in a unique
+// index, without reading the record; false if none holds it.
+func (t *Table[T]) LookupKey(tx *Tx, index, key string) (string, bool) {
+	ib, _ := tx.bucket(t.name + "/" + index)
+	if ib == nil {
+		return "", false
+	}
+	pk := ib.Get([]byte(key))
+	if pk == nil {
+		return "", false
+	}
+	return string(pk), true
+}
+
 // ScanIndex calls fn for each record whose index keys include key, in
 // primary-key order, until fn returns false or an error. It works on unique
 // and non-unique indexes.
@@ -263,7 +277,38 @@ func (t *Table[T]) ScanIndex(tx *Tx, index, key string, fn func(*T) (bool, error
 	return nil
 }
 
-// IndexCount counts the records whose index keys include key.
+// ScanIndexKeys calls fn for each index key that starts with prefix, in
+// key order, with the primary key of the record holding it, until fn
+// returns false or an error. It reads the index only, never the records:
+// an index whose keys carry a value (a record's field after a common
+// prefix) answers "which values" without decoding a record.
+func (t *Table[T]) ScanIndexKeys(tx *Tx, index, prefix string, fn func(key, pk string) (bool, error)) error {
+	ib, err := tx.bucket(t.name + "/" + index)
+	if err != nil || ib == nil {
+		return err
+	}
+	unique := t.unique(index)
+	p := []byte(prefix)
+	c := ib.Cursor()
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		key, pk := string(k), string(v)
+		if !unique {
+			i := bytes.LastIndexByte(k, 0)
+			if i < 0 {
+				continue
+			}
+			key, pk = string(k[:i]), string(k[i+1:])
+		}
+		more, err := fn(key, pk)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// IndexCount counts the records whose index keys include key. It reads
+// index keys only, never the records.
 func (t *Table[T]) IndexCount(tx *Tx, index, key string) int {
 	ib, _ := tx.bucket(t.name + "/" + index)
 	if ib == nil {
@@ -282,6 +327,23 @@ func (t *Table[T]) IndexCount(tx *Tx, index, key string) int {
 		n++
 	}
 	return n
+}
+
+// Reindex rebuilds every index of the table from its records: the step
+// that brings a file written before an index was declared up to date.
+func (t *Table[T]) Reindex(tx *Tx) error {
+	for _, ix := range t.indexes {
+		name := []byte(t.name + "/" + ix.Name)
+		if tx.tx.Bucket(name) == nil {
+			continue
+		}
+		if err := tx.tx.DeleteBucket(name); err != nil {
+			return fmt.Errorf("reindex %s: %w", name, err)
+		}
+	}
+	return t.Scan(tx, "", func(v *T) (bool, error) {
+		return true, t.index(tx, v, t.key(v))
+	})
 }
 
 func (t *Table[T]) unique(index string) bool {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -240,6 +241,111 @@ func TestScanPrefixBothWays(t *testing.T) {
 		}))
 		if got != tc.want {
 			t.Errorf("prefix %q reverse %v: %q, want %q", tc.prefix, tc.reverse, got, tc.want)
+		}
+	}
+}
+
+func TestLookupKeyReadsNoRecord(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	must(t, db.Update(ctx, func(tx *Tx) error { return things.Put(tx, &thing{ID: "1", Name: "a"}) }))
+	must(t, db.Update(ctx, func(tx *Tx) error {
+		// A record that no longer decodes: LookupKey does not read it.
+		b, err := tx.bucket("things")
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("1"), []byte("not json"))
+	}))
+	must(t, db.View(ctx, func(tx *Tx) error {
+		if pk, ok := things.LookupKey(tx, "name", "a"); !ok || pk != "1" {
+			t.Errorf("holder of a: %q %v", pk, ok)
+		}
+		if pk, ok := things.LookupKey(tx, "name", "b"); ok {
+			t.Errorf("holder of b: %q", pk)
+		}
+		if _, ok := things.LookupKey(tx, "nope", "a"); ok {
+			t.Error("holder in an index that does not exist")
+		}
+		return nil
+	}))
+}
+
+func TestReindexBuildsANewIndex(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	before := NewTable("later", func(t *thing) string { return t.ID },
+		Index[thing]{Name: "name", Unique: true, Keys: func(t *thing) []string { return []string{t.Name} }})
+	after := NewTable("later", func(t *thing) string { return t.ID },
+		Index[thing]{Name: "name", Unique: true, Keys: func(t *thing) []string { return []string{t.Name} }},
+		Index[thing]{Name: "owner", Keys: func(t *thing) []string { return []string{t.Owner} }})
+	must(t, db.Update(ctx, func(tx *Tx) error {
+		for _, th := range []*thing{{ID: "1", Name: "a", Owner: "p1"}, {ID: "2", Name: "b", Owner: "p1"}, {ID: "3", Name: "c", Owner: "p2"}} {
+			if err := before.Put(tx, th); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	must(t, db.View(ctx, func(tx *Tx) error {
+		if n := after.IndexCount(tx, "owner", "p1"); n != 0 {
+			t.Errorf("owner p1 before reindex: %d", n)
+		}
+		return nil
+	}))
+	// Twice: rebuilding an index that exists gives the same index.
+	for range 2 {
+		must(t, db.Update(ctx, func(tx *Tx) error { return after.Reindex(tx) }))
+	}
+	must(t, db.View(ctx, func(tx *Tx) error {
+		if n := after.IndexCount(tx, "owner", "p1"); n != 2 {
+			t.Errorf("owner p1 after reindex: %d", n)
+		}
+		if got, err := after.Lookup(tx, "name", "c"); err != nil || got.ID != "3" {
+			t.Errorf("unique index after reindex: %v %v", got, err)
+		}
+		return nil
+	}))
+}
+
+func TestScanIndexKeysReadsKeysOnly(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	must(t, db.Update(ctx, func(tx *Tx) error {
+		for _, th := range []*thing{
+			{ID: "1", Name: "a", Tags: []string{"g|10.0.0.3", "g|10.0.0.2"}},
+			{ID: "2", Name: "b", Tags: []string{"g|10.0.0.2", "h|10.0.0.9"}},
+			{ID: "3", Name: "ab", Tags: []string{"gg|10.0.0.4"}},
+		} {
+			if err := things.Put(tx, th); err != nil {
+				return err
+			}
+		}
+		b, err := tx.bucket("things")
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("1"), []byte("not json"))
+	}))
+	scan := func(index, prefix string) string {
+		var got []string
+		must(t, db.View(ctx, func(tx *Tx) error {
+			return things.ScanIndexKeys(tx, index, prefix, func(key, pk string) (bool, error) {
+				got = append(got, key+"@"+pk)
+				return true, nil
+			})
+		}))
+		return strings.Join(got, " ")
+	}
+	for _, tc := range []struct{ index, prefix, want string }{
+		{"tag", "g|", "g|10.0.0.2@1 g|10.0.0.2@2 g|10.0.0.3@1"},
+		{"tag", "h|", "h|10.0.0.9@2"},
+		{"tag", "x|", ""},
+		{"name", "a", "a@1 ab@3"},
+		{"nope", "", ""},
+	} {
+		if got := scan(tc.index, tc.prefix); got != tc.want {
+			t.Errorf("%s under %q: %q, want %q", tc.index, tc.prefix, got, tc.want)
 		}
 	}
 }

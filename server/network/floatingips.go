@@ -325,6 +325,9 @@ func (s *Service) removeFloatingIP(tx *store.Tx, f *store.FloatingIP, ch *change
 		if err := store.Ports.Delete(tx, p.ID); err != nil {
 			return err
 		}
+		if err := releaseAddresses(tx, p.FixedIPs); err != nil {
+			return err
+		}
 		ch.port(p)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err

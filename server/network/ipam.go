@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 
 	"minicloud/store"
@@ -185,8 +186,8 @@ func (al *allocator) held(a netip.Addr, portID string) bool {
 	if al.taken[a.String()] {
 		return true
 	}
-	p, err := store.Ports.Lookup(al.tx, "ip", store.PortIPKey(al.net.ID, a.String()))
-	return err == nil && p.ID != portID
+	holder, ok := store.Ports.LookupKey(al.tx, "ip", store.PortIPKey(al.net.ID, a.String()))
+	return ok && holder != portID
 }
 
 func (al *allocator) subnetByID(id string) *store.Subnet {
@@ -232,14 +233,22 @@ func (al *allocator) defaults(port *store.Port) ([]store.PortIP, error) {
 			out = append(out, ip)
 		case s.IPVersion == 4 && !v4Done:
 			v4Tried = true
-			if a, ok := al.free(s, port.ID); ok {
-				out = append(out, al.take(s, a))
+			ip, ok, err := al.next(s, port.ID)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, ip)
 				v4Done = true
 			}
 		case s.IPVersion == 6 && !v6Done:
 			v6Tried = true
-			if a, ok := al.free(s, port.ID); ok {
-				out = append(out, al.take(s, a))
+			ip, ok, err := al.next(s, port.ID)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, ip)
 				v6Done = true
 			}
 		}
@@ -314,11 +323,14 @@ func (al *allocator) one(port *store.Port, r fixedRequest) (store.PortIP, error)
 		if autoAddress(s) {
 			return al.auto(port, s)
 		}
-		free, ok := al.free(s, port.ID)
+		ip, ok, err := al.next(s, port.ID)
+		if err != nil {
+			return store.PortIP{}, err
+		}
 		if !ok {
 			return store.PortIP{}, fault(409, "IpAddressGenerationFailure", ErrNoMoreAddresses, "No more IP addresses available for subnet %s.", s.ID)
 		}
-		return al.take(s, free), nil
+		return ip, nil
 	}
 	if autoAddress(s) {
 		if p, err := netip.ParsePrefix(s.CIDR); err == nil {
@@ -335,24 +347,172 @@ func (al *allocator) one(port *store.Port, r fixedRequest) (store.PortIP, error)
 	return al.take(s, a), nil
 }
 
-// free finds the lowest free address of a subnet's pools.
-func (al *allocator) free(s *store.Subnet, portID string) (netip.Addr, bool) {
+// Finding a free address: the pools are searched in their order (lowest
+// address first when they are given in address order) for one no port
+// holds. The subnet's LastAllocated marks where the last search ended:
+// every pool address up to it is held, so the search resumes after it and
+// costs one probe of the ports' address index per boot, not one per port
+// on the subnet. Releasing an address at or before the mark moves the mark
+// back before it, in the same transaction, so freed addresses are found
+// first, as a search from the start would. Only when nothing after the
+// mark is free (the pools are full) does the search go over the pools from
+// the start, which also recovers from a mark that is too far on.
+
+// pool is a parsed allocation pool.
+type pool struct{ start, end netip.Addr }
+
+func poolsOf(s *store.Subnet) []pool {
+	out := make([]pool, 0, len(s.AllocationPools))
 	for _, r := range s.AllocationPools {
 		start, err1 := netip.ParseAddr(r.Start)
 		end, err2 := netip.ParseAddr(r.End)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		for a := start; a.IsValid() && a.Compare(end) <= 0; a = a.Next() {
-			if a.String() == s.GatewayIP {
-				continue
-			}
-			if !al.held(a, portID) {
-				return a, true
-			}
+		if err1 == nil && err2 == nil {
+			out = append(out, pool{start, end})
 		}
 	}
-	return netip.Addr{}, false
+	return out
+}
+
+// poolIndex is the pool holding a, or -1.
+func poolIndex(pools []pool, a netip.Addr) int {
+	for i, p := range pools {
+		if a.Is4() == p.start.Is4() && a.Compare(p.start) >= 0 && a.Compare(p.end) <= 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// poolMark is a subnet's LastAllocated as a place in its pools; ok is false
+// when nothing is known (no mark, or one outside the pools).
+func poolMark(s *store.Subnet, pools []pool) (i int, a netip.Addr, ok bool) {
+	a, err := netip.ParseAddr(s.LastAllocated)
+	if err != nil {
+		return 0, netip.Addr{}, false
+	}
+	if i = poolIndex(pools, a); i < 0 {
+		return 0, netip.Addr{}, false
+	}
+	return i, a, true
+}
+
+// free finds the first free address of a subnet's pools.
+func (al *allocator) free(s *store.Subnet, portID string) (netip.Addr, bool) {
+	pools := poolsOf(s)
+	if len(pools) == 0 {
+		return netip.Addr{}, false
+	}
+	gateway, _ := netip.ParseAddr(s.GatewayIP)
+	// search probes the pools from pools[i] at from (its start if invalid)
+	// up to pools[j] at to (its end if invalid).
+	search := func(i int, from netip.Addr, j int, to netip.Addr) (netip.Addr, bool) {
+		for ; i <= j; i++ {
+			if !from.IsValid() {
+				from = pools[i].start
+			}
+			end := pools[i].end
+			if i == j && to.IsValid() {
+				end = to
+			}
+			for a := from; a.IsValid() && a.Compare(end) <= 0; a = a.Next() {
+				if a != gateway && !al.held(a, portID) {
+					return a, true
+				}
+			}
+			from = netip.Addr{}
+		}
+		return netip.Addr{}, false
+	}
+	last := len(pools) - 1
+	i, at, ok := poolMark(s, pools)
+	if !ok {
+		return search(0, netip.Addr{}, last, netip.Addr{})
+	}
+	if at != pools[i].end {
+		if a, ok := search(i, at.Next(), last, netip.Addr{}); ok {
+			return a, true
+		}
+	} else if a, ok := search(i+1, netip.Addr{}, last, netip.Addr{}); ok {
+		return a, true
+	}
+	// Nothing free after the mark: the pools are full, unless an address
+	// before it was let go without moving it back.
+	return search(0, netip.Addr{}, i, at)
+}
+
+// next takes the first free address of a subnet for a port and moves the
+// subnet's mark to it (written in write transactions; a read transaction's
+// allocator only remembers it).
+func (al *allocator) next(s *store.Subnet, portID string) (store.PortIP, bool, error) {
+	a, ok := al.free(s, portID)
+	if !ok {
+		return store.PortIP{}, false, nil
+	}
+	ip := al.take(s, a)
+	s.LastAllocated = a.String()
+	if !al.tx.Writable() {
+		return ip, true, nil
+	}
+	cur, err := store.Subnets.Get(al.tx, s.ID)
+	if err != nil {
+		return store.PortIP{}, false, err
+	}
+	if cur.LastAllocated != s.LastAllocated {
+		cur.LastAllocated = s.LastAllocated
+		if err := store.Subnets.Put(al.tx, cur); err != nil {
+			return store.PortIP{}, false, err
+		}
+	}
+	return ip, true, nil
+}
+
+// releaseAddresses moves the marks of the subnets that addresses leave
+// back before them, so that the next search finds them (in tx, with the
+// write that lets them go).
+func releaseAddresses(tx *store.Tx, ips []store.PortIP) error {
+	for _, ip := range ips {
+		s, err := store.Subnets.Get(tx, ip.SubnetID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		a, err := netip.ParseAddr(ip.IPAddress)
+		if err != nil {
+			continue
+		}
+		pools := poolsOf(s)
+		mi, last, ok := poolMark(s, pools)
+		ai := poolIndex(pools, a)
+		if !ok || ai < 0 || ai > mi || (ai == mi && a.Compare(last) > 0) {
+			continue
+		}
+		// The mark goes to the address before a in pool order.
+		switch {
+		case a != pools[ai].start:
+			s.LastAllocated = a.Prev().String()
+		case ai > 0:
+			s.LastAllocated = pools[ai-1].end.String()
+		default:
+			s.LastAllocated = ""
+		}
+		if err := store.Subnets.Put(tx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// releasedAddresses are the addresses of old not in now.
+func releasedAddresses(old, now []store.PortIP) []store.PortIP {
+	var out []store.PortIP
+	for _, ip := range old {
+		if !slices.ContainsFunc(now, func(n store.PortIP) bool { return n.IPAddress == ip.IPAddress }) {
+			out = append(out, ip)
+		}
+	}
+	return out
 }
 
 // randomMAC is a MAC with Neutron's default base (fa:16:3e) not yet used on

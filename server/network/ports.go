@@ -346,7 +346,11 @@ func (s *Service) updatePort(tx *store.Tx, who caller, p *store.Port, n *store.N
 		}
 		// Addresses the port keeps are requested by address; they are its
 		// own, so the allocator does not see them as held.
+		old := p.FixedIPs
 		if p.FixedIPs, err = al.assign(p, reqs, true); err != nil {
+			return nil, err
+		}
+		if err := releaseAddresses(tx, releasedAddresses(old, p.FixedIPs)); err != nil {
 			return nil, err
 		}
 	}
@@ -480,6 +484,9 @@ func (s *Service) removePort(tx *store.Tx, p *store.Port, ch *changes) error {
 	}
 	if err := store.Ports.Delete(tx, p.ID); err != nil {
 		return fmt.Errorf("delete port %s: %w", p.ID, err)
+	}
+	if err := releaseAddresses(tx, p.FixedIPs); err != nil {
+		return err
 	}
 	ch.port(p)
 	return nil

@@ -327,14 +327,21 @@ func (s *Service) portState(tx *store.Tx, p *store.Port) (PortState, error) {
 	return st, nil
 }
 
-// groupAddresses are the fixed addresses of a group's member ports.
+// groupAddresses are the fixed addresses of a group's member ports, read
+// from the ports' "group_address" index (in address order, each once)
+// without reading a port.
 func groupAddresses(tx *store.Tx, groupID string) ([]string, error) {
-	m := memberAddrs{}
-	err := store.Ports.ScanIndex(tx, "security_group", groupID, func(p *store.Port) (bool, error) {
-		m.add(p)
+	prefix := store.GroupAddressKey(groupID, "")
+	var out []string
+	err := store.Ports.ScanIndexKeys(tx, "group_address", prefix, func(key, _ string) (bool, error) {
+		// Ports on two networks may hold the same address: its keys are
+		// next to each other.
+		if ip := key[len(prefix):]; len(out) == 0 || out[len(out)-1] != ip {
+			out = append(out, ip)
+		}
 		return true, nil
 	})
-	return m.list, err
+	return out, err
 }
 
 // memberAddrs collects the fixed addresses of ports, each once.

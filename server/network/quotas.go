@@ -53,31 +53,22 @@ func limits(tx *store.Tx, project string) (map[string]int, error) {
 	return out, nil
 }
 
-// usage counts a project's resources of one kind.
-func usage(tx *store.Tx, project, resource string) (int, error) {
-	n := 0
-	count := func(owner string) { n += boolInt(owner == project) }
-	var err error
+// usage counts a project's resources of one kind: the keys under the
+// project in the table's "project" index, without reading a record.
+func usage(tx *store.Tx, project, resource string) int {
 	switch resource {
 	case "network":
-		err = store.Networks.Scan(tx, "", func(r *store.Network) (bool, error) { count(r.ProjectID); return true, nil })
+		return store.Networks.IndexCount(tx, "project", project)
 	case "subnet":
-		err = store.Subnets.Scan(tx, "", func(r *store.Subnet) (bool, error) { count(r.ProjectID); return true, nil })
+		return store.Subnets.IndexCount(tx, "project", project)
 	case "port":
-		err = store.Ports.Scan(tx, "", func(r *store.Port) (bool, error) { count(r.ProjectID); return true, nil })
+		return store.Ports.IndexCount(tx, "project", project)
 	case "security_group":
-		err = store.SecurityGroups.Scan(tx, "", func(r *store.SecurityGroup) (bool, error) { count(r.ProjectID); return true, nil })
+		return store.SecurityGroups.IndexCount(tx, "project", project)
 	case "security_group_rule":
-		err = store.SecurityGroupRules.Scan(tx, "", func(r *store.SecurityGroupRule) (bool, error) { count(r.ProjectID); return true, nil })
+		return store.SecurityGroupRules.IndexCount(tx, "project", project)
 	case "floatingip":
-		err = store.FloatingIPs.Scan(tx, "", func(r *store.FloatingIP) (bool, error) { count(r.ProjectID); return true, nil })
-	}
-	return n, err
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
+		return store.FloatingIPs.IndexCount(tx, "project", project)
 	}
 	return 0
 }
@@ -96,11 +87,7 @@ func checkQuota(tx *store.Tx, project, resource string, n int) error {
 	if l < 0 {
 		return nil
 	}
-	used, err := usage(tx, project, resource)
-	if err != nil {
-		return err
-	}
-	if used+n > l {
+	if usage(tx, project, resource)+n > l {
 		return overQuota(resource)
 	}
 	return nil
@@ -189,11 +176,7 @@ func (s *Service) showQuotaDetails(c echo.Context) error {
 			return err
 		}
 		for _, q := range quotaResources {
-			used, err := usage(tx, project, q.name)
-			if err != nil {
-				return err
-			}
-			o.Add(q.name, api.Object{{"limit", lim[q.name]}, {"used", used}, {"reserved", 0}})
+			o.Add(q.name, api.Object{{"limit", lim[q.name]}, {"used", usage(tx, project, q.name)}, {"reserved", 0}})
 		}
 		return nil
 	})

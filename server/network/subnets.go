@@ -413,6 +413,8 @@ func (s *Service) applySubnetUpdate(sub *store.Subnet, it *item) error {
 		if pools, err = checkPools(rangesOf(it.values["allocation_pools"]), p, gateway); err != nil {
 			return err
 		}
+		// New pools: the next search for a free address starts over.
+		sub.LastAllocated = ""
 	} else if gateway.IsValid() && gateway.String() != sub.GatewayIP {
 		if err := gatewayOutOfPools(gateway, pools); err != nil {
 			return err
