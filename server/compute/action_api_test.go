@@ -202,7 +202,7 @@ func TestActionPolicy(t *testing.T) {
 			t.Fatalf("reader: %v", tc.body)
 		}
 	}
-	if got := actStored(t, c, theirs.ID); got.TaskState != "" || got.Locked || got.VMState != "active" {
+	if got := stored(t, c, theirs.ID); got.TaskState != "" || got.Locked || got.VMState != "active" {
 		t.Errorf("a refused action changed the record: %+v", got)
 	}
 }
@@ -215,7 +215,7 @@ func TestActionUnlockOverride(t *testing.T) {
 	actFault(t, actPost(t, c, c.Member, inst.ID, "", map[string]any{"unlock": nil}), 403,
 		"Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.")
 	actPost(t, c, c.Admin, inst.ID, "", map[string]any{"unlock": nil}).Expect(t, http.StatusAccepted)
-	if actStored(t, c, inst.ID).Locked {
+	if stored(t, c, inst.ID).Locked {
 		t.Error("still locked")
 	}
 	// The owner's own lock is the owner's to lift.
@@ -228,7 +228,7 @@ func TestActionUnlockOverride(t *testing.T) {
 // console output do not look at the lock.
 func TestActionLocked(t *testing.T) {
 	c := servertest.New(t)
-	image := actImage(t, c, "locked")
+	image := bootImage(t, c, "locked")
 	inst := actRecord(t, c, c.Member, func(i *store.Instance) { i.Locked, i.LockedBy = true, "owner" })
 	locked := fmt.Sprintf("Instance %s is locked", inst.ID)
 	for _, tc := range []struct {
@@ -257,7 +257,7 @@ func TestActionLocked(t *testing.T) {
 			t.Fatalf("%v", tc.body)
 		}
 	}
-	if got := actStored(t, c, inst.ID); got.TaskState != "" || got.VMState != "active" {
+	if got := stored(t, c, inst.ID); got.TaskState != "" || got.VMState != "active" {
 		t.Fatalf("a refused action changed the record: vm %s task %s", got.VMState, got.TaskState)
 	}
 	// Not lock-checked.
@@ -272,7 +272,7 @@ func TestActionLocked(t *testing.T) {
 // from, with Nova's message naming the action as the API calls it.
 func TestActionWrongState(t *testing.T) {
 	c := servertest.New(t)
-	image := actImage(t, c, "states")
+	image := bootImage(t, c, "states")
 	for _, tc := range []struct {
 		edit    func(*store.Instance)
 		admin   bool
@@ -317,7 +317,7 @@ func TestActionWrongState(t *testing.T) {
 		if t.Failed() {
 			t.Fatalf("%v", tc.body)
 		}
-		before, after := inst, actStored(t, c, inst.ID)
+		before, after := inst, stored(t, c, inst.ID)
 		if after.VMState != before.VMState || after.TaskState != before.TaskState {
 			t.Fatalf("%v: a refused action changed the record to %s/%s", tc.body, after.VMState, after.TaskState)
 		}
@@ -366,7 +366,7 @@ func TestActionRequestChecks(t *testing.T) {
 			actFault(t, actPost(t, c, tc.u, inst.ID, tc.version, tc.body), tc.status, tc.message)
 		})
 	}
-	if got := actStored(t, c, inst.ID); got.TaskState != "" || got.VMState != "active" || got.Flavor.FlavorID != "1" {
+	if got := stored(t, c, inst.ID); got.TaskState != "" || got.VMState != "active" || got.Flavor.FlavorID != "1" {
 		t.Errorf("a refused action changed the record: %+v", got)
 	}
 }
@@ -395,7 +395,7 @@ func TestActionSecurityGroups(t *testing.T) {
 		t.Fatalf("a new port has %d groups, want the project's default", n)
 	}
 	actPost(t, c, c.Member, inst.ID, "", remove("default")).Expect(t, http.StatusAccepted)
-	if got := actStored(t, c, inst.ID).SecurityGroups; len(got) != 0 {
+	if got := stored(t, c, inst.ID).SecurityGroups; len(got) != 0 {
 		t.Fatalf("groups after remove: %v", got)
 	}
 	if got := portGroups(); len(got) != 0 {
@@ -414,7 +414,7 @@ func TestActionSecurityGroups(t *testing.T) {
 	actPost(t, c, c.Member, inst.ID, "", add("web")).Expect(t, http.StatusAccepted)
 	actPost(t, c, c.Member, inst.ID, "", add("default")).Expect(t, http.StatusAccepted)
 	actPost(t, c, c.Member, inst.ID, "", add("default")).Expect(t, http.StatusAccepted)
-	if got := actStored(t, c, inst.ID).SecurityGroups; fmt.Sprint(got) != "[web default]" {
+	if got := stored(t, c, inst.ID).SecurityGroups; fmt.Sprint(got) != "[web default]" {
 		t.Fatalf("groups after adding web and default twice: %v", got)
 	}
 	if got := portGroups(); len(got) != 2 {
@@ -448,13 +448,13 @@ func TestActionRestore(t *testing.T) {
 		Body: map[string]any{"quota_set": map[string]any{"instances": 0}}}).Expect(t, http.StatusOK)
 	actFault(t, actPost(t, c, c.Member, inst.ID, "", map[string]any{"restore": nil}), 403,
 		"Quota exceeded for instances: Requested 1, but already used 0 of 0 instances")
-	if got := actStored(t, c, inst.ID); got.VMState != "soft-delete" || got.TaskState != "" {
+	if got := stored(t, c, inst.ID); got.VMState != "soft-delete" || got.TaskState != "" {
 		t.Fatalf("a refused restore changed the record: %s/%s", got.VMState, got.TaskState)
 	}
 	c.Do(t, servertest.Req{Method: http.MethodPut, Path: "/v2.1/os-quota-sets/" + c.Member.ProjectID, Token: c.Admin.Token,
 		Body: map[string]any{"quota_set": map[string]any{"instances": 10}}}).Expect(t, http.StatusOK)
 	actPost(t, c, c.Member, inst.ID, "", map[string]any{"restore": nil}).Expect(t, http.StatusAccepted)
-	if got := actStored(t, c, inst.ID); got.DeletedAt != nil {
+	if got := stored(t, c, inst.ID); got.DeletedAt != nil {
 		t.Errorf("restored server still deleted: %+v", got)
 	}
 

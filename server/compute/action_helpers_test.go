@@ -1,7 +1,6 @@
 package compute_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -17,7 +16,7 @@ import (
 // microversion ("" for none).
 func actPost(t *testing.T, c *servertest.Cloud, u servertest.User, id, version string, body any) *servertest.Resp {
 	t.Helper()
-	return c.Do(t, servertest.Req{Method: http.MethodPost, Path: "/v2.1/servers/" + id + "/action", Token: u.Token, Version: version, Body: body})
+	return nova(t, c, http.MethodPost, "/servers/"+id+"/action", u.Token, version, body)
 }
 
 // actFault checks a Nova fault: status, the fault key of the status and
@@ -57,69 +56,12 @@ func actRecord(t *testing.T, c *servertest.Cloud, u servertest.User, edit func(*
 	if edit != nil {
 		edit(inst)
 	}
-	err := c.Server.DB().Update(context.Background(), func(tx *store.Tx) error { return store.Instances.Put(tx, inst) })
-	if err != nil {
-		t.Fatal(err)
-	}
+	srvSeed(t, c, inst)
 	return inst
-}
-
-// actStored reads an instance record.
-func actStored(t *testing.T, c *servertest.Cloud, id string) *store.Instance {
-	t.Helper()
-	var inst *store.Instance
-	err := c.Server.DB().View(context.Background(), func(tx *store.Tx) error {
-		var err error
-		inst, err = store.Instances.Get(tx, id)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inst
-}
-
-// actImage uploads a small public raw image as admin.
-func actImage(t *testing.T, c *servertest.Cloud, name string) string {
-	t.Helper()
-	return newGlanceImage(t, c, c.Admin.Token, map[string]any{
-		"name": name, "disk_format": "raw", "container_format": "bare", "visibility": "public",
-	}, make([]byte, 64<<10))
-}
-
-// actBoot creates a server through the API as u (m1.tiny, no network)
-// and waits until it is ACTIVE.
-func actBoot(t *testing.T, c *servertest.Cloud, u servertest.User, image string) string {
-	t.Helper()
-	r := c.Do(t, servertest.Req{Method: http.MethodPost, Path: "/v2.1/servers", Token: u.Token, Version: "2.37",
-		Body: map[string]any{"server": map[string]any{"name": "act-server", "imageRef": image, "flavorRef": "1", "networks": "none"}}})
-	if r.Status != http.StatusAccepted {
-		t.Fatalf("create server: status %d: %s", r.Status, r.Body)
-	}
-	id, _ := r.At(t, "server", "id").(string)
-	actWait(t, c, u, id, "ACTIVE")
-	return id
 }
 
 // actShow is GET /v2.1/servers/{id} at a microversion.
 func actShow(t *testing.T, c *servertest.Cloud, u servertest.User, id, version string) *servertest.Resp {
 	t.Helper()
-	return c.Do(t, servertest.Req{Path: "/v2.1/servers/" + id, Token: u.Token, Version: version}).Expect(t, http.StatusOK)
-}
-
-// actWait polls the server until it shows status with no task (60 s at
-// most: a loaded machine is slow; it returns once the state is reached).
-func actWait(t *testing.T, c *servertest.Cloud, u servertest.User, id, status string) *servertest.Resp {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		r := c.Do(t, servertest.Req{Path: "/v2.1/servers/" + id, Token: u.Token})
-		if r.Status == http.StatusOK && r.At(t, "server", "status") == status && r.At(t, "server", "OS-EXT-STS:task_state") == nil {
-			return r
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server %s never became %s: %d %s", id, status, r.Status, r.Body)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return nova(t, c, http.MethodGet, "/servers/"+id, u.Token, version, nil).Expect(t, http.StatusOK)
 }

@@ -2,13 +2,11 @@ package compute_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"testing"
 
 	"minicloud/server/servertest"
-	"minicloud/store"
 )
 
 // actFuzzVersions are the microversions the HTTP fuzzer picks from.
@@ -70,16 +68,7 @@ func actReportsGuestFailure(body []byte) bool {
 // actRecordJSON is the stored record, byte for byte.
 func actRecordJSON(t *testing.T, c *servertest.Cloud, id string) []byte {
 	t.Helper()
-	var inst *store.Instance
-	err := c.Server.DB().View(context.Background(), func(tx *store.Tx) error {
-		var err error
-		inst, err = store.Instances.Get(tx, id)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := json.Marshal(inst)
+	data, err := json.Marshal(stored(t, c, id))
 	if err != nil {
 		t.Fatal(err)
 	}

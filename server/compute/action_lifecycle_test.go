@@ -19,7 +19,7 @@ import (
 // reaches.
 func TestActionPowerCycle(t *testing.T) {
 	c := servertest.New(t)
-	id := actBoot(t, c, c.Member, actImage(t, c, "power"))
+	id := boot(t, c, c.Member.Token, bootImage(t, c, "power"))
 	for _, step := range []struct {
 		body   map[string]any
 		status string
@@ -37,7 +37,7 @@ func TestActionPowerCycle(t *testing.T) {
 		if len(r.Body) != 0 || r.Header.Get("Content-Type") != "application/json" {
 			t.Errorf("%v: body %q type %q", step.body, r.Body, r.Header.Get("Content-Type"))
 		}
-		actWait(t, c, c.Member, id, step.status)
+		waitStatus(t, c, c.Member.Token, id, step.status, noTask)
 	}
 	actFault(t, actPost(t, c, c.Member, id, "", map[string]any{"os-start": nil}), 409,
 		fmt.Sprintf("Cannot 'start' instance %s while it is in vm_state active", id))
@@ -48,7 +48,7 @@ func TestActionPowerCycle(t *testing.T) {
 // member's stop is refused, unlock lifts it.
 func TestActionLockCycle(t *testing.T) {
 	c := servertest.New(t)
-	id := actBoot(t, c, c.Member, actImage(t, c, "lock"))
+	id := boot(t, c, c.Member.Token, bootImage(t, c, "lock"))
 	actPost(t, c, c.Member, id, "2.73", map[string]any{"lock": map[string]any{"locked_reason": "maintenance"}}).Expect(t, http.StatusAccepted)
 	show := actShow(t, c, c.Member, id, "2.73")
 	if show.At(t, "server", "locked") != true || show.At(t, "server", "locked_reason") != "maintenance" {
@@ -57,16 +57,16 @@ func TestActionLockCycle(t *testing.T) {
 	actFault(t, actPost(t, c, c.Member, id, "", map[string]any{"os-stop": nil}), 409, fmt.Sprintf("Instance %s is locked", id))
 	actPost(t, c, c.Member, id, "", map[string]any{"unlock": nil}).Expect(t, http.StatusAccepted)
 	actPost(t, c, c.Member, id, "", map[string]any{"os-stop": nil}).Expect(t, http.StatusAccepted)
-	actWait(t, c, c.Member, id, "SHUTOFF")
+	waitStatus(t, c, c.Member.Token, id, "SHUTOFF", noTask)
 }
 
 // TestActionRebuild: 202 with the server, a Location, the admin password
 // and (2.57) user_data; the reduced view before 2.75, the full one after.
 func TestActionRebuild(t *testing.T) {
 	c := servertest.New(t)
-	image := actImage(t, c, "rebuild-a")
-	other := actImage(t, c, "rebuild-b")
-	id := actBoot(t, c, c.Member, image)
+	image := bootImage(t, c, "rebuild-a")
+	other := bootImage(t, c, "rebuild-b")
+	id := boot(t, c, c.Member.Token, image)
 	for _, tc := range []struct {
 		version  string
 		body     map[string]any
@@ -108,7 +108,7 @@ func TestActionRebuild(t *testing.T) {
 		if st := r.At(t, "server", "status"); st != "REBUILD" {
 			t.Errorf("%s: status %v, want REBUILD", tc.version, st)
 		}
-		actWait(t, c, c.Member, id, "ACTIVE")
+		waitStatus(t, c, c.Member.Token, id, "ACTIVE", noTask)
 	}
 	if name := actShow(t, c, c.Member, id, "").At(t, "server", "name"); name != "rebuilt" {
 		t.Errorf("name %v", name)
@@ -117,7 +117,7 @@ func TestActionRebuild(t *testing.T) {
 		"Cannot find image for rebuild")
 	// A rebuild from SHUTOFF stays possible.
 	actPost(t, c, c.Member, id, "", map[string]any{"os-stop": nil}).Expect(t, http.StatusAccepted)
-	actWait(t, c, c.Member, id, "SHUTOFF")
+	waitStatus(t, c, c.Member.Token, id, "SHUTOFF", noTask)
 	actPost(t, c, c.Member, id, "", map[string]any{"rebuild": map[string]any{"imageRef": image}}).Expect(t, http.StatusAccepted)
 }
 
@@ -125,28 +125,28 @@ func TestActionRebuild(t *testing.T) {
 // each ends on.
 func TestActionResize(t *testing.T) {
 	c := servertest.New(t)
-	id := actBoot(t, c, c.Member, actImage(t, c, "resize"))
+	id := boot(t, c, c.Member.Token, bootImage(t, c, "resize"))
 	flavorName := func() any { return actShow(t, c, c.Member, id, "2.47").At(t, "server", "flavor", "original_name") }
 
 	actPost(t, c, c.Member, id, "", map[string]any{"resize": map[string]any{"flavorRef": "2"}}).Expect(t, http.StatusAccepted)
-	actWait(t, c, c.Member, id, "VERIFY_RESIZE")
+	waitStatus(t, c, c.Member.Token, id, "VERIFY_RESIZE", noTask)
 	r := actPost(t, c, c.Member, id, "", map[string]any{"confirmResize": nil}).Expect(t, http.StatusNoContent)
 	if len(r.Body) != 0 {
 		t.Errorf("confirm body %q", r.Body)
 	}
-	actWait(t, c, c.Member, id, "ACTIVE")
+	waitStatus(t, c, c.Member.Token, id, "ACTIVE", noTask)
 	if got := flavorName(); got != "m1.small" {
 		t.Errorf("flavor after confirm %v", got)
 	}
 	actFault(t, actPost(t, c, c.Member, id, "", map[string]any{"resize": map[string]any{"flavorRef": 2}}), 400, "When resizing, instances must change flavor!")
 
 	actPost(t, c, c.Member, id, "", map[string]any{"resize": map[string]any{"flavorRef": "3"}}).Expect(t, http.StatusAccepted)
-	actWait(t, c, c.Member, id, "VERIFY_RESIZE")
+	waitStatus(t, c, c.Member.Token, id, "VERIFY_RESIZE", noTask)
 	if got := flavorName(); got != "m1.medium" {
 		t.Errorf("flavor while resized %v", got)
 	}
 	actPost(t, c, c.Member, id, "", map[string]any{"revertResize": nil}).Expect(t, http.StatusAccepted)
-	actWait(t, c, c.Member, id, "ACTIVE")
+	waitStatus(t, c, c.Member.Token, id, "ACTIVE", noTask)
 	if got := flavorName(); got != "m1.small" {
 		t.Errorf("flavor after revert %v", got)
 	}
@@ -155,7 +155,7 @@ func TestActionResize(t *testing.T) {
 // TestActionResizeQuota: an upsize beyond the cores quota is Nova's 403.
 func TestActionResizeQuota(t *testing.T) {
 	c := servertest.New(t)
-	id := actBoot(t, c, c.Member, actImage(t, c, "quota"))
+	id := boot(t, c, c.Member.Token, bootImage(t, c, "quota"))
 	c.Do(t, servertest.Req{Method: http.MethodPut, Path: "/v2.1/os-quota-sets/" + c.Member.ProjectID, Token: c.Admin.Token,
 		Body: map[string]any{"quota_set": map[string]any{"cores": 1}}}).Expect(t, http.StatusOK)
 	// m1.medium has 2 vCPUs: one more than the quota left.
@@ -167,7 +167,7 @@ func TestActionResizeQuota(t *testing.T) {
 // Location before 2.45 and in the body from 2.45.
 func TestActionSnapshots(t *testing.T) {
 	c := servertest.New(t)
-	id := actBoot(t, c, c.Member, actImage(t, c, "snap"))
+	id := boot(t, c, c.Member.Token, bootImage(t, c, "snap"))
 
 	r := actPost(t, c, c.Member, id, "", map[string]any{"createImage": map[string]any{"name": "snap-21"}}).Expect(t, http.StatusAccepted)
 	loc := r.Header.Get("Location")
@@ -176,24 +176,24 @@ func TestActionSnapshots(t *testing.T) {
 	}
 	imageID := strings.TrimPrefix(loc, c.URL+"/image/images/")
 	c.Do(t, servertest.Req{Path: "/image/v2/images/" + imageID, Token: c.Member.Token}).Expect(t, http.StatusOK)
-	actWait(t, c, c.Member, id, "ACTIVE")
+	waitStatus(t, c, c.Member.Token, id, "ACTIVE", noTask)
 
 	r = actPost(t, c, c.Member, id, "2.45", map[string]any{"createImage": map[string]any{"name": "snap-245", "metadata": map[string]any{"k": "v"}}}).Expect(t, http.StatusAccepted)
 	if keys := r.Keys(t); fmt.Sprint(keys) != "[image_id]" || r.Header.Get("Location") != "" {
 		t.Fatalf("createImage 2.45: %s %v", r.Body, r.Header)
 	}
-	actWait(t, c, c.Member, id, "ACTIVE")
+	waitStatus(t, c, c.Member.Token, id, "ACTIVE", noTask)
 
 	r = actPost(t, c, c.Member, id, "", map[string]any{"createBackup": map[string]any{"name": "b0", "backup_type": "daily", "rotation": 0}}).Expect(t, http.StatusAccepted)
 	if r.Header.Get("Location") != "" {
 		t.Errorf("rotation 0 has no Location: %v", r.Header)
 	}
-	actWait(t, c, c.Member, id, "ACTIVE")
+	waitStatus(t, c, c.Member.Token, id, "ACTIVE", noTask)
 	r = actPost(t, c, c.Member, id, "", map[string]any{"createBackup": map[string]any{"name": "b1", "backup_type": "daily", "rotation": "1"}}).Expect(t, http.StatusAccepted)
 	if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, c.URL+"/v2.1/images/") {
 		t.Errorf("createBackup Location %q", loc)
 	}
-	actWait(t, c, c.Member, id, "ACTIVE")
+	waitStatus(t, c, c.Member.Token, id, "ACTIVE", noTask)
 	r = actPost(t, c, c.Member, id, "2.45", map[string]any{"createBackup": map[string]any{"name": "b2", "backup_type": "daily", "rotation": 1}}).Expect(t, http.StatusAccepted)
 	if _, ok := r.At(t, "image_id").(string); !ok {
 		t.Errorf("createBackup 2.45: %s", r.Body)
@@ -204,31 +204,31 @@ func TestActionSnapshots(t *testing.T) {
 // with the password it answers, unrescue.
 func TestActionShelveRescue(t *testing.T) {
 	c := servertest.New(t)
-	id := actBoot(t, c, c.Member, actImage(t, c, "shelve"))
+	id := boot(t, c, c.Member.Token, bootImage(t, c, "shelve"))
 	actPost(t, c, c.Member, id, "", map[string]any{"shelve": nil}).Expect(t, http.StatusAccepted)
-	actWait(t, c, c.Member, id, "SHELVED_OFFLOADED")
+	waitStatus(t, c, c.Member.Token, id, "SHELVED_OFFLOADED", noTask)
 	actPost(t, c, c.Member, id, "", map[string]any{"unshelve": nil}).Expect(t, http.StatusAccepted)
-	actWait(t, c, c.Member, id, "ACTIVE")
+	waitStatus(t, c, c.Member.Token, id, "ACTIVE", noTask)
 
 	r := actPost(t, c, c.Member, id, "", map[string]any{"rescue": map[string]any{"adminPass": "rescue-me"}}).Expect(t, http.StatusOK)
 	if fmt.Sprint(r.Keys(t)) != "[adminPass]" || r.At(t, "adminPass") != "rescue-me" {
 		t.Errorf("rescue answer %s", r.Body)
 	}
-	actWait(t, c, c.Member, id, "RESCUE")
+	waitStatus(t, c, c.Member.Token, id, "RESCUE", noTask)
 	actPost(t, c, c.Member, id, "", map[string]any{"unrescue": nil}).Expect(t, http.StatusAccepted)
-	actWait(t, c, c.Member, id, "ACTIVE")
+	waitStatus(t, c, c.Member.Token, id, "ACTIVE", noTask)
 	r = actPost(t, c, c.Member, id, "", map[string]any{"rescue": nil}).Expect(t, http.StatusOK)
 	if pass, _ := r.At(t, "adminPass").(string); len(pass) != 12 {
 		t.Errorf("generated rescue password %q", pass)
 	}
-	actWait(t, c, c.Member, id, "RESCUE")
+	waitStatus(t, c, c.Member.Token, id, "RESCUE", noTask)
 }
 
 // TestActionConsoleOutput: 200 {"output"}, the tail when a length is
 // given.
 func TestActionConsoleOutput(t *testing.T) {
 	c := servertest.New(t)
-	id := actBoot(t, c, c.Member, actImage(t, c, "console"))
+	id := boot(t, c, c.Member.Token, bootImage(t, c, "console"))
 	deadline := time.Now().Add(60 * time.Second)
 	var all string
 	for {
@@ -260,28 +260,28 @@ func TestActionConsoleOutput(t *testing.T) {
 // default group takes security_groups out of the server view.
 func TestActionResetStateAndGroups(t *testing.T) {
 	c := servertest.New(t)
-	id := actBoot(t, c, c.Member, actImage(t, c, "reset"))
+	id := boot(t, c, c.Member.Token, bootImage(t, c, "reset"))
 	actPost(t, c, c.Admin, id, "", map[string]any{"os-resetState": map[string]any{"state": "error"}}).Expect(t, http.StatusAccepted)
-	actWait(t, c, c.Member, id, "ERROR")
+	waitStatus(t, c, c.Member.Token, id, "ERROR", noTask)
 	actPost(t, c, c.Admin, id, "", map[string]any{"os-resetState": map[string]any{"state": "active"}}).Expect(t, http.StatusAccepted)
-	actWait(t, c, c.Member, id, "ACTIVE")
+	waitStatus(t, c, c.Member.Token, id, "ACTIVE", noTask)
 
 	// Tempest's test_remove_server_all_security_groups: the group the
 	// create answer names can be removed, and the server then shows none.
 	create := c.Do(t, servertest.Req{Method: http.MethodPost, Path: "/v2.1/servers", Token: c.Member.Token,
-		Body: map[string]any{"server": map[string]any{"name": "sg", "imageRef": actImage(t, c, "sg"), "flavorRef": "1"}}}).Expect(t, http.StatusAccepted)
+		Body: map[string]any{"server": map[string]any{"name": "sg", "imageRef": bootImage(t, c, "sg"), "flavorRef": "1"}}}).Expect(t, http.StatusAccepted)
 	sgID, _ := create.At(t, "server", "id").(string)
 	group, _ := create.At(t, "server", "security_groups", "0", "name").(string)
-	actWait(t, c, c.Member, sgID, "ACTIVE")
+	waitStatus(t, c, c.Member.Token, sgID, "ACTIVE", noTask)
 	actPost(t, c, c.Member, sgID, "", map[string]any{"removeSecurityGroup": map[string]any{"name": group}}).Expect(t, http.StatusAccepted)
 	if keys := actShow(t, c, c.Member, sgID, "").Keys(t, "server"); slices.Contains(keys, "security_groups") {
 		t.Errorf("security_groups still shown: %v", keys)
 	}
-	if got := actStored(t, c, sgID).SecurityGroups; len(got) != 0 {
+	if got := stored(t, c, sgID).SecurityGroups; len(got) != 0 {
 		t.Errorf("groups after remove: %v", got)
 	}
 	actPost(t, c, c.Member, sgID, "", map[string]any{"addSecurityGroup": map[string]any{"name": "default"}}).Expect(t, http.StatusAccepted)
-	if got := actStored(t, c, sgID).SecurityGroups; fmt.Sprint(got) != "[default]" {
+	if got := stored(t, c, sgID).SecurityGroups; fmt.Sprint(got) != "[default]" {
 		t.Errorf("groups after add: %v", got)
 	}
 	// One host, up: nowhere to evacuate to.

@@ -17,13 +17,13 @@ func admAggregate(t *testing.T, c *servertest.Cloud, name string, zone any) stri
 	if zone != nil {
 		body["availability_zone"] = zone
 	}
-	r := adm(t, c, http.MethodPost, "/os-aggregates", c.Admin.Token, "", map[string]any{"aggregate": body}).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodPost, "/os-aggregates", c.Admin.Token, "", map[string]any{"aggregate": body}).Expect(t, http.StatusOK)
 	return admNum(r.At(t, "aggregate", "id"))
 }
 
 func admAggAction(t *testing.T, c *servertest.Cloud, id, version string, body any) *servertest.Resp {
 	t.Helper()
-	return adm(t, c, http.MethodPost, "/os-aggregates/"+id+"/action", c.Admin.Token, version, body)
+	return nova(t, c, http.MethodPost, "/os-aggregates/"+id+"/action", c.Admin.Token, version, body)
 }
 
 func TestAggregatesLifecycle(t *testing.T) {
@@ -31,11 +31,11 @@ func TestAggregatesLifecycle(t *testing.T) {
 	before := time.Now().UTC().Add(-time.Second)
 
 	// Create: 200, no hosts or metadata in the answer, zone null.
-	r := adm(t, c, http.MethodPost, "/os-aggregates", c.Admin.Token, "", map[string]any{"aggregate": map[string]any{"name": "agg1"}}).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodPost, "/os-aggregates", c.Admin.Token, "", map[string]any{"aggregate": map[string]any{"name": "agg1"}}).Expect(t, http.StatusOK)
 	if got := admKeys(t, r, "aggregate"); got != "id,name,created_at,updated_at,deleted_at,deleted,availability_zone" {
 		t.Errorf("create keys %s", got)
 	}
-	admShape(t, "create", admDecode(t, r), map[string]any{"aggregate": admSample(t, "os-aggregates/aggregate-post-resp.json").(map[string]any)["aggregate"]})
+	admShape(t, "create", admDecode(t, r), map[string]any{"aggregate": loadNovaSample(t, "os-aggregates/aggregate-post-resp.json").(map[string]any)["aggregate"]})
 	id := admNum(r.At(t, "aggregate", "id"))
 	created, err := time.Parse("2006-01-02T15:04:05.000000", r.At(t, "aggregate", "created_at").(string))
 	if err != nil || created.Before(before) {
@@ -48,12 +48,12 @@ func TestAggregatesLifecycle(t *testing.T) {
 	}
 
 	// 2.41 adds the uuid; show, list and every action answer the full view.
-	r = adm(t, c, http.MethodPost, "/os-aggregates", c.Admin.Token, "2.41",
+	r = nova(t, c, http.MethodPost, "/os-aggregates", c.Admin.Token, "2.41",
 		map[string]any{"aggregate": map[string]any{"name": "agg2", "availability_zone": "london"}}).Expect(t, http.StatusOK)
 	if got := admKeys(t, r, "aggregate"); got != "id,uuid,name,created_at,updated_at,deleted_at,deleted,availability_zone" {
 		t.Errorf("create 2.41 keys %s", got)
 	}
-	admShape(t, "create 2.41", admDecode(t, r), admSample(t, "os-aggregates/v2.41/aggregate-post-resp.json"))
+	admShape(t, "create 2.41", admDecode(t, r), loadNovaSample(t, "os-aggregates/v2.41/aggregate-post-resp.json"))
 	id2 := admNum(r.At(t, "aggregate", "id"))
 	if r.At(t, "aggregate", "availability_zone") != "london" {
 		t.Errorf("zone: %s", r.Body)
@@ -61,27 +61,27 @@ func TestAggregatesLifecycle(t *testing.T) {
 
 	full := "id,name,hosts,metadata,created_at,updated_at,deleted_at,deleted,availability_zone"
 	full241 := "id,uuid,name,hosts,metadata,created_at,updated_at,deleted_at,deleted,availability_zone"
-	r = adm(t, c, http.MethodGet, "/os-aggregates/"+id, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-aggregates/"+id, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if got := admKeys(t, r, "aggregate"); got != full {
 		t.Errorf("show keys %s", got)
 	}
 	if string(r.Body) == "" || !strings.Contains(string(r.Body), `"hosts":[],"metadata":{}`) {
 		t.Errorf("empty aggregate: %s", r.Body)
 	}
-	r = adm(t, c, http.MethodGet, "/os-aggregates/"+id2, c.Admin.Token, "2.41", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-aggregates/"+id2, c.Admin.Token, "2.41", nil).Expect(t, http.StatusOK)
 	if got := admKeys(t, r, "aggregate"); got != full241 {
 		t.Errorf("show 2.41 keys %s", got)
 	}
-	admShape(t, "show 2.41", admDecode(t, r), admSample(t, "os-aggregates/v2.41/aggregates-get-resp.json"), "show 2.41.aggregate.metadata")
+	admShape(t, "show 2.41", admDecode(t, r), loadNovaSample(t, "os-aggregates/v2.41/aggregates-get-resp.json"), "show 2.41.aggregate.metadata")
 
-	r = adm(t, c, http.MethodGet, "/os-aggregates", c.Admin.Token, "2.41", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-aggregates", c.Admin.Token, "2.41", nil).Expect(t, http.StatusOK)
 	if n := len(admList(t, r, "aggregates")); n != 2 {
 		t.Fatalf("list: %s", r.Body)
 	}
-	admShape(t, "list 2.41", admDecode(t, r), admSample(t, "os-aggregates/v2.41/aggregates-list-get-resp.json"), "list 2.41.aggregates[0].metadata")
+	admShape(t, "list 2.41", admDecode(t, r), loadNovaSample(t, "os-aggregates/v2.41/aggregates-list-get-resp.json"), "list 2.41.aggregates[0].metadata")
 
 	// Update: rename, set the zone; updated_at is set.
-	r = adm(t, c, http.MethodPut, "/os-aggregates/"+id, c.Admin.Token, "",
+	r = nova(t, c, http.MethodPut, "/os-aggregates/"+id, c.Admin.Token, "",
 		map[string]any{"aggregate": map[string]any{"name": "agg1-new", "availability_zone": "paris"}}).Expect(t, http.StatusOK)
 	if got := admKeys(t, r, "aggregate"); got != full {
 		t.Errorf("update keys %s", got)
@@ -89,14 +89,14 @@ func TestAggregatesLifecycle(t *testing.T) {
 	if r.At(t, "aggregate", "name") != "agg1-new" || r.At(t, "aggregate", "availability_zone") != "paris" || r.At(t, "aggregate", "updated_at") == nil {
 		t.Errorf("update: %s", r.Body)
 	}
-	admShape(t, "update", admDecode(t, r), admSample(t, "os-aggregates/aggregate-update-post-resp.json"), "update.aggregate.metadata")
+	admShape(t, "update", admDecode(t, r), loadNovaSample(t, "os-aggregates/aggregate-update-post-resp.json"), "update.aggregate.metadata")
 
 	// Metadata: set keys, null removes one.
 	r = admAggAction(t, c, id, "", map[string]any{"set_metadata": map[string]any{"metadata": map[string]any{"key": "value", "k2": "v2"}}}).Expect(t, http.StatusOK)
 	if got := string(r.Body); !strings.Contains(got, `"metadata":{"availability_zone":"paris","k2":"v2","key":"value"}`) {
 		t.Errorf("set_metadata: %s", got)
 	}
-	admShape(t, "set_metadata", admDecode(t, r), admSample(t, "os-aggregates/aggregates-metadata-post-resp.json"), "set_metadata.aggregate.metadata")
+	admShape(t, "set_metadata", admDecode(t, r), loadNovaSample(t, "os-aggregates/aggregates-metadata-post-resp.json"), "set_metadata.aggregate.metadata")
 	r = admAggAction(t, c, id, "", map[string]any{"set_metadata": map[string]any{"metadata": map[string]any{"k2": nil, "gone": nil}}}).Expect(t, http.StatusOK)
 	if got := string(r.Body); !strings.Contains(got, `"metadata":{"availability_zone":"paris","key":"value"}`) {
 		t.Errorf("set_metadata null: %s", got)
@@ -107,25 +107,25 @@ func TestAggregatesLifecycle(t *testing.T) {
 	if got := string(r.Body); !strings.Contains(got, `"hosts":["testhost"]`) {
 		t.Errorf("add_host: %s", got)
 	}
-	admShape(t, "add_host", admDecode(t, r), admSample(t, "os-aggregates/aggregates-add-host-post-resp.json"), "add_host.aggregate.metadata")
-	r = adm(t, c, http.MethodGet, "/os-aggregates", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	admShape(t, "add_host", admDecode(t, r), loadNovaSample(t, "os-aggregates/aggregates-add-host-post-resp.json"), "add_host.aggregate.metadata")
+	r = nova(t, c, http.MethodGet, "/os-aggregates", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if !strings.Contains(string(r.Body), `"name":"agg1-new","hosts":["testhost"]`) {
 		t.Errorf("list after add_host: %s", r.Body)
 	}
-	admFault(t, adm(t, c, http.MethodDelete, "/os-aggregates/"+id, c.Admin.Token, "", nil), 400,
+	admFault(t, nova(t, c, http.MethodDelete, "/os-aggregates/"+id, c.Admin.Token, "", nil), 400,
 		"Cannot remove host from aggregate "+id+". Reason: Host aggregate is not empty.")
 	r = admAggAction(t, c, id, "", map[string]any{"remove_host": map[string]any{"host": "testhost"}}).Expect(t, http.StatusOK)
 	if !strings.Contains(string(r.Body), `"hosts":[]`) {
 		t.Errorf("remove_host: %s", r.Body)
 	}
-	admShape(t, "remove_host", admDecode(t, r), admSample(t, "os-aggregates/aggregates-remove-host-post-resp.json"), "remove_host.aggregate.metadata")
+	admShape(t, "remove_host", admDecode(t, r), loadNovaSample(t, "os-aggregates/aggregates-remove-host-post-resp.json"), "remove_host.aggregate.metadata")
 
 	// Delete: 200, no body; then 404.
-	r = adm(t, c, http.MethodDelete, "/os-aggregates/"+id, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodDelete, "/os-aggregates/"+id, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if len(r.Body) != 0 {
 		t.Errorf("delete body %s", r.Body)
 	}
-	admFault(t, adm(t, c, http.MethodGet, "/os-aggregates/"+id, c.Admin.Token, "", nil), 404, "Aggregate "+id+" could not be found.")
+	admFault(t, nova(t, c, http.MethodGet, "/os-aggregates/"+id, c.Admin.Token, "", nil), 404, "Aggregate "+id+" could not be found.")
 	// The name is free again.
 	admAggregate(t, c, "agg1-new", nil)
 }
@@ -264,7 +264,7 @@ func TestAggregatesImages(t *testing.T) {
 			body: map[string]any{"cache": []any{map[string]any{"id": image}, map[string]any{"id": unknown}}}, status: 400,
 			message: "Image " + unknown + " could not be found."},
 		{name: "sample request, image not here", method: http.MethodPost, path: "/os-aggregates/" + id + "/images", token: "admin", version: "2.81",
-			body: admSample(t, "os-aggregates/v2.81/aggregate-images-post-req.json"), status: 400},
+			body: loadNovaSample(t, "os-aggregates/v2.81/aggregate-images-post-req.json"), status: 400},
 		{name: "cached", method: http.MethodPost, path: "/os-aggregates/" + id + "/images", token: "admin", version: "2.81",
 			body: map[string]any{"cache": []any{map[string]any{"id": image}}}, status: 202},
 	})
@@ -277,7 +277,7 @@ func TestAggregatesZones(t *testing.T) {
 	c := servertest.New(t)
 	zoneNames := func() string {
 		t.Helper()
-		r := adm(t, c, http.MethodGet, "/os-availability-zone", c.Member.Token, "", nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, "/os-availability-zone", c.Member.Token, "", nil).Expect(t, http.StatusOK)
 		var names []string
 		for _, z := range admItems(t, r, "availabilityZoneInfo") {
 			names = append(names, z["zoneName"].(string))
@@ -286,12 +286,12 @@ func TestAggregatesZones(t *testing.T) {
 	}
 	serviceZone := func() any {
 		t.Helper()
-		r := adm(t, c, http.MethodGet, "/os-services?binary=nova-compute", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, "/os-services?binary=nova-compute", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 		return r.At(t, "services", "0", "zone")
 	}
 	hostZone := func() any {
 		t.Helper()
-		r := adm(t, c, http.MethodGet, "/os-hosts", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, "/os-hosts", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 		for _, h := range admItems(t, r, "hosts") {
 			if h["service"] == "compute" {
 				return h["zone"]
@@ -310,7 +310,7 @@ func TestAggregatesZones(t *testing.T) {
 		if got := hostZone(); got != want {
 			t.Errorf("os-hosts zone %v, want %s", got, want)
 		}
-		r := adm(t, c, http.MethodGet, "/os-availability-zone/"+want, c.Member.Token, "", nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, "/os-availability-zone/"+want, c.Member.Token, "", nil).Expect(t, http.StatusOK)
 		if r.At(t, "availabilityZoneInfo", "0", "zoneName") != want {
 			t.Errorf("show zone: %s", r.Body)
 		}
@@ -324,10 +324,10 @@ func TestAggregatesZones(t *testing.T) {
 	check("nova")
 	admAggAction(t, c, az1, "", map[string]any{"add_host": map[string]any{"host": "testhost"}}).Expect(t, http.StatusOK)
 	check("az1")
-	admFault(t, adm(t, c, http.MethodGet, "/os-availability-zone/nova", c.Member.Token, "", nil), 404, "Availability zone nova could not be found.")
+	admFault(t, nova(t, c, http.MethodGet, "/os-availability-zone/nova", c.Member.Token, "", nil), 404, "Availability zone nova could not be found.")
 
 	// Renaming the zone moves the host (no instances yet).
-	adm(t, c, http.MethodPut, "/os-aggregates/"+az1, c.Admin.Token, "", map[string]any{"aggregate": map[string]any{"availability_zone": "az2"}}).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodPut, "/os-aggregates/"+az1, c.Admin.Token, "", map[string]any{"aggregate": map[string]any{"availability_zone": "az2"}}).Expect(t, http.StatusOK)
 	check("az2")
 	// A second zone for the same host is refused.
 	admFault(t, admAggAction(t, c, plain, "", map[string]any{"set_metadata": map[string]any{"metadata": map[string]any{"availability_zone": "az3"}}}), 400,
@@ -336,14 +336,14 @@ func TestAggregatesZones(t *testing.T) {
 	admFault(t, admAggAction(t, c, other, "", map[string]any{"add_host": map[string]any{"host": "testhost"}}), 409,
 		"Cannot add host to aggregate "+other+". Reason: One or more hosts already in availability zone(s) ['az2'].")
 	// The same zone twice is fine.
-	adm(t, c, http.MethodPut, "/os-aggregates/"+other, c.Admin.Token, "", map[string]any{"aggregate": map[string]any{"availability_zone": "az2"}}).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodPut, "/os-aggregates/"+other, c.Admin.Token, "", map[string]any{"aggregate": map[string]any{"availability_zone": "az2"}}).Expect(t, http.StatusOK)
 	admAggAction(t, c, other, "", map[string]any{"add_host": map[string]any{"host": "testhost"}}).Expect(t, http.StatusOK)
 	check("az2")
 	admAggAction(t, c, other, "", map[string]any{"remove_host": map[string]any{"host": "testhost"}}).Expect(t, http.StatusOK)
 
 	// With an instance on the host, its zone cannot change.
 	admInstance(t, c, "testhost", func(i *store.Instance) { i.AvailabilityZone = "az2" })
-	admFault(t, adm(t, c, http.MethodPut, "/os-aggregates/"+az1, c.Admin.Token, "", map[string]any{"aggregate": map[string]any{"availability_zone": "az9"}}), 400,
+	admFault(t, nova(t, c, http.MethodPut, "/os-aggregates/"+az1, c.Admin.Token, "", map[string]any{"aggregate": map[string]any{"availability_zone": "az9"}}), 400,
 		"Cannot update aggregate "+az1+". Reason: One or more hosts contain instances in this zone.")
 	admFault(t, admAggAction(t, c, az1, "", map[string]any{"remove_host": map[string]any{"host": "testhost"}}), 409,
 		"Cannot remove host from aggregate "+az1+". Reason: The host cannot be removed from the aggregate as the availability zone "+
@@ -353,10 +353,10 @@ func TestAggregatesZones(t *testing.T) {
 	admFault(t, admAggAction(t, c, az1, "", map[string]any{"set_metadata": map[string]any{"metadata": map[string]any{"availability_zone": "az9"}}}), 400,
 		"Cannot update metadata of aggregate "+az1+". Reason: One or more hosts contain instances in this zone.")
 	// Other metadata and renames are fine.
-	adm(t, c, http.MethodPut, "/os-aggregates/"+az1, c.Admin.Token, "", map[string]any{"aggregate": map[string]any{"name": "renamed", "availability_zone": "az2"}}).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodPut, "/os-aggregates/"+az1, c.Admin.Token, "", map[string]any{"aggregate": map[string]any{"name": "renamed", "availability_zone": "az2"}}).Expect(t, http.StatusOK)
 	check("az2")
 	// Nothing was half-written by the refused requests.
-	r := adm(t, c, http.MethodGet, "/os-aggregates/"+az1, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/os-aggregates/"+az1, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if r.At(t, "aggregate", "availability_zone") != "az2" || r.At(t, "aggregate", "name") != "renamed" {
 		t.Errorf("aggregate after refusals: %s", r.Body)
 	}

@@ -15,11 +15,11 @@ func TestAuditLog(t *testing.T) {
 		"total_instances,total_errors,overall_status,log"
 
 	// The month that ended last: no host ran the audit.
-	r := adm(t, c, http.MethodGet, "/os-instance_usage_audit_log", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/os-instance_usage_audit_log", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if got := admKeys(t, r, "instance_usage_audit_logs"); got != keys {
 		t.Errorf("keys %s", got)
 	}
-	admShape(t, "index", admDecode(t, r), admSample(t, "os-instance-usage-audit-log/inst-usage-audit-log-index-get-resp.json"),
+	admShape(t, "index", admDecode(t, r), loadNovaSample(t, "os-instance-usage-audit-log/inst-usage-audit-log-index-get-resp.json"),
 		"index.instance_usage_audit_logs.log")
 	now := time.Now().UTC()
 	end := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
@@ -39,7 +39,7 @@ func TestAuditLog(t *testing.T) {
 		{"2012-1-2 3:4:5", "2011-12-01 00:00:00", "2012-01-01 00:00:00"},
 		{"2012-02-01 00:00:00", "2011-12-01 00:00:00", "2012-01-01 00:00:00"},
 	} {
-		r := adm(t, c, http.MethodGet, "/os-instance_usage_audit_log/"+url.PathEscape(tc.before), c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, "/os-instance_usage_audit_log/"+url.PathEscape(tc.before), c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 		if got := admKeys(t, r, "instance_usage_audit_log"); got != keys {
 			t.Errorf("%s: keys %s", tc.before, got)
 		}
@@ -47,8 +47,8 @@ func TestAuditLog(t *testing.T) {
 			t.Errorf("%s: period %v .. %v, want %s .. %s", tc.before, b, e, tc.begin, tc.end)
 		}
 	}
-	r = adm(t, c, http.MethodGet, "/os-instance_usage_audit_log/"+url.PathEscape("2012-07-05 10:00:00"), c.Admin.Token, "", nil).Expect(t, http.StatusOK)
-	admShape(t, "show", admDecode(t, r), admSample(t, "os-instance-usage-audit-log/inst-usage-audit-log-show-get-resp.json"),
+	r = nova(t, c, http.MethodGet, "/os-instance_usage_audit_log/"+url.PathEscape("2012-07-05 10:00:00"), c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	admShape(t, "show", admDecode(t, r), loadNovaSample(t, "os-instance-usage-audit-log/inst-usage-audit-log-show-get-resp.json"),
 		"show.instance_usage_audit_log.log")
 
 	deny := func(rule string) string {

@@ -22,12 +22,6 @@ import (
 // Remote consoles and console auth tokens through the API: shapes per
 // microversion, Nova's faults, and the console behind the URL.
 
-// consCall makes a compute call under /v2.1 as u at a microversion.
-func consCall(t *testing.T, c *servertest.Cloud, u servertest.User, method, path, version string, body any) *servertest.Resp {
-	t.Helper()
-	return c.Do(t, servertest.Req{Method: method, Path: "/v2.1" + path, Token: u.Token, Version: version, Body: body})
-}
-
 // consRecord writes an ACTIVE instance of u's project on the test host
 // straight into the store, changed by edit: the state rules are checked on
 // such records.
@@ -43,37 +37,8 @@ func consRecord(t *testing.T, c *servertest.Cloud, u servertest.User, edit func(
 	if edit != nil {
 		edit(inst)
 	}
-	if err := c.Server.DB().Update(context.Background(), func(tx *store.Tx) error { return store.Instances.Put(tx, inst) }); err != nil {
-		t.Fatal(err)
-	}
+	srvSeed(t, c, inst)
 	return inst
-}
-
-// consBoot creates a server through the API as the member and waits until
-// it is ACTIVE, so that the fake driver runs its guest.
-func consBoot(t *testing.T, c *servertest.Cloud) string {
-	t.Helper()
-	image := newGlanceImage(t, c, c.Admin.Token, map[string]any{
-		"name": "cons-image", "disk_format": "raw", "container_format": "bare", "visibility": "public",
-	}, make([]byte, 64<<10))
-	r := consCall(t, c, c.Member, http.MethodPost, "/servers", "2.37", map[string]any{"server": map[string]any{
-		"name": "console vm", "imageRef": image, "flavorRef": "1", "networks": "none",
-	}})
-	if r.Status != http.StatusAccepted {
-		t.Fatalf("create server: %d %s", r.Status, r.Body)
-	}
-	id := r.At(t, "server", "id").(string)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		r := consCall(t, c, c.Member, http.MethodGet, "/servers/"+id, "", nil)
-		if r.Status == http.StatusOK && r.At(t, "server", "status") == "ACTIVE" {
-			return id
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server %s never became ACTIVE: %d %s", id, r.Status, r.Body)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func consFault(t *testing.T, r *servertest.Resp, status int, message string) {
@@ -108,7 +73,7 @@ func TestRemoteConsoleCreate(t *testing.T) {
 		{"latest", "serial", "serial", regexp.MustCompile(`^ws://`)},
 	}
 	for _, tc := range cases {
-		r := consCall(t, c, c.Member, http.MethodPost, "/servers/"+inst.ID+"/remote-consoles", tc.version, remoteConsole(tc.protocol, tc.typ)).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodPost, "/servers/"+inst.ID+"/remote-consoles", c.Member.Token, tc.version, remoteConsole(tc.protocol, tc.typ)).Expect(t, http.StatusOK)
 		if keys := r.Keys(t); fmt.Sprint(keys) != "[remote_console]" {
 			t.Errorf("%s: top keys %v", tc.version, keys)
 		}
@@ -123,13 +88,13 @@ func TestRemoteConsoleCreate(t *testing.T) {
 		}
 	}
 	// Each request is a new token.
-	a := consCall(t, c, c.Member, http.MethodPost, "/servers/"+inst.ID+"/remote-consoles", "2.6", remoteConsole("vnc", "novnc")).At(t, "remote_console", "url")
-	b := consCall(t, c, c.Member, http.MethodPost, "/servers/"+inst.ID+"/remote-consoles", "2.6", remoteConsole("vnc", "novnc")).At(t, "remote_console", "url")
+	a := nova(t, c, http.MethodPost, "/servers/"+inst.ID+"/remote-consoles", c.Member.Token, "2.6", remoteConsole("vnc", "novnc")).At(t, "remote_console", "url")
+	b := nova(t, c, http.MethodPost, "/servers/"+inst.ID+"/remote-consoles", c.Member.Token, "2.6", remoteConsole("vnc", "novnc")).At(t, "remote_console", "url")
 	if a == b {
 		t.Error("two console requests got the same URL")
 	}
 	// An admin may open any project's console.
-	consCall(t, c, c.Admin, http.MethodPost, "/servers/"+inst.ID+"/remote-consoles", "2.6", remoteConsole("vnc", "novnc")).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodPost, "/servers/"+inst.ID+"/remote-consoles", c.Admin.Token, "2.6", remoteConsole("vnc", "novnc")).Expect(t, http.StatusOK)
 }
 
 // Nova's answers to what it refuses, in its order: the body first, then
@@ -185,12 +150,12 @@ func TestRemoteConsoleRejects(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			consFault(t, consCall(t, c, tc.user, http.MethodPost, path(tc.id), tc.version, tc.body), tc.status, tc.message)
+			consFault(t, nova(t, c, http.MethodPost, path(tc.id), tc.user.Token, tc.version, tc.body), tc.status, tc.message)
 		})
 	}
 	// Before 2.6 the resource does not exist.
 	for _, v := range []string{"", "2.5"} {
-		consFault(t, consCall(t, c, c.Member, http.MethodPost, path(ok.ID), v, remoteConsole("vnc", "novnc")), 404, "The resource could not be found.")
+		consFault(t, nova(t, c, http.MethodPost, path(ok.ID), c.Member.Token, v, remoteConsole("vnc", "novnc")), 404, "The resource could not be found.")
 	}
 	r := c.Do(t, servertest.Req{Method: http.MethodPost, Path: "/v2" + path(ok.ID), Token: c.Member.Token, Body: remoteConsole("vnc", "novnc")})
 	consFault(t, r, 404, "The resource could not be found.")
@@ -202,7 +167,7 @@ func TestConsoleActions(t *testing.T) {
 	c := servertest.New(t)
 	inst := consRecord(t, c, c.Member, nil)
 	action := func(version string, body any) *servertest.Resp {
-		return consCall(t, c, c.Member, http.MethodPost, "/servers/"+inst.ID+"/action", version, body)
+		return nova(t, c, http.MethodPost, "/servers/"+inst.ID+"/action", c.Member.Token, version, body)
 	}
 	for _, v := range []string{"", "2.1", "2.5"} {
 		r := action(v, map[string]any{"os-getVNCConsole": map[string]any{"type": "novnc"}}).Expect(t, http.StatusOK)
@@ -243,7 +208,7 @@ func TestConsoleActions(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			consFault(t, consCall(t, c, c.Member, http.MethodPost, "/servers/"+tc.id+"/action", "2.5", tc.body), tc.status, tc.message)
+			consFault(t, nova(t, c, http.MethodPost, "/servers/"+tc.id+"/action", c.Member.Token, "2.5", tc.body), tc.status, tc.message)
 		})
 	}
 	if r := action("2.6", map[string]any{"os-getVNCConsole": map[string]any{"type": "novnc"}}); r.Status != http.StatusNotFound {
@@ -257,13 +222,13 @@ func TestConsoleAuthTokens(t *testing.T) {
 	c := servertest.New(t)
 	inst := consRecord(t, c, c.Member, nil)
 	token := func(protocol, typ string) string {
-		u := consCall(t, c, c.Member, http.MethodPost, "/servers/"+inst.ID+"/remote-consoles", "2.6", remoteConsole(protocol, typ)).Expect(t, http.StatusOK).At(t, "remote_console", "url").(string)
+		u := nova(t, c, http.MethodPost, "/servers/"+inst.ID+"/remote-consoles", c.Member.Token, "2.6", remoteConsole(protocol, typ)).Expect(t, http.StatusOK).At(t, "remote_console", "url").(string)
 		return regexp.MustCompile(consToken).FindString(u)
 	}
 	for _, kind := range [][2]string{{"vnc", "novnc"}, {"serial", "serial"}} {
 		tk := token(kind[0], kind[1])
 		for _, v := range []string{"2.31", "2.98", "2.99", "latest"} {
-			r := consCall(t, c, c.Admin, http.MethodGet, "/os-console-auth-tokens/"+tk, v, nil).Expect(t, http.StatusOK)
+			r := nova(t, c, http.MethodGet, "/os-console-auth-tokens/"+tk, c.Admin.Token, v, nil).Expect(t, http.StatusOK)
 			if keys := r.Keys(t, "console"); fmt.Sprint(keys) != "[instance_uuid host port internal_access_path]" {
 				t.Errorf("%s %s: keys %v", kind[1], v, keys)
 			}
@@ -275,13 +240,13 @@ func TestConsoleAuthTokens(t *testing.T) {
 	}
 	tk := token("vnc", "novnc")
 	bare := "The server could not comply with the request since\r\nit is either malformed or otherwise incorrect.\r\n"
-	consFault(t, consCall(t, c, c.Admin, http.MethodGet, "/os-console-auth-tokens/"+tk, "2.30", nil), 400, bare)
-	consFault(t, consCall(t, c, c.Admin, http.MethodGet, "/os-console-auth-tokens/"+tk, "", nil), 400, bare)
-	consFault(t, consCall(t, c, c.Member, http.MethodGet, "/os-console-auth-tokens/"+tk, "2.30", nil), 400, bare)
-	consFault(t, consCall(t, c, c.Member, http.MethodGet, "/os-console-auth-tokens/"+tk, "2.31", nil), 403, "Policy doesn't allow os_compute_api:os-console-auth-tokens to be performed.")
-	consFault(t, consCall(t, c, c.Admin, http.MethodGet, "/os-console-auth-tokens/"+api.NewUUID(), "2.31", nil), 404, "Token not found")
-	consFault(t, consCall(t, c, c.Admin, http.MethodGet, "/os-console-auth-tokens/"+tk+"?foo=1", "2.99", nil), 400, "Additional properties are not allowed ('foo' was unexpected)")
-	consCall(t, c, c.Admin, http.MethodGet, "/os-console-auth-tokens/"+tk+"?foo=1", "2.98", nil).Expect(t, http.StatusOK)
+	consFault(t, nova(t, c, http.MethodGet, "/os-console-auth-tokens/"+tk, c.Admin.Token, "2.30", nil), 400, bare)
+	consFault(t, nova(t, c, http.MethodGet, "/os-console-auth-tokens/"+tk, c.Admin.Token, "", nil), 400, bare)
+	consFault(t, nova(t, c, http.MethodGet, "/os-console-auth-tokens/"+tk, c.Member.Token, "2.30", nil), 400, bare)
+	consFault(t, nova(t, c, http.MethodGet, "/os-console-auth-tokens/"+tk, c.Member.Token, "2.31", nil), 403, "Policy doesn't allow os_compute_api:os-console-auth-tokens to be performed.")
+	consFault(t, nova(t, c, http.MethodGet, "/os-console-auth-tokens/"+api.NewUUID(), c.Admin.Token, "2.31", nil), 404, "Token not found")
+	consFault(t, nova(t, c, http.MethodGet, "/os-console-auth-tokens/"+tk+"?foo=1", c.Admin.Token, "2.99", nil), 400, "Additional properties are not allowed ('foo' was unexpected)")
+	nova(t, c, http.MethodGet, "/os-console-auth-tokens/"+tk+"?foo=1", c.Admin.Token, "2.98", nil).Expect(t, http.StatusOK)
 
 	// A deleted instance's tokens open nothing.
 	if err := c.Server.DB().Update(context.Background(), func(tx *store.Tx) error {
@@ -294,7 +259,7 @@ func TestConsoleAuthTokens(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	consFault(t, consCall(t, c, c.Admin, http.MethodGet, "/os-console-auth-tokens/"+tk, "2.31", nil), 404, "Token not found")
+	consFault(t, nova(t, c, http.MethodGet, "/os-console-auth-tokens/"+tk, c.Admin.Token, "2.31", nil), 404, "Token not found")
 }
 
 // The whole way, as Tempest's test_novnc and a browser go: a server on the
@@ -303,14 +268,16 @@ func TestConsoleAuthTokens(t *testing.T) {
 // gets nothing; the serial console answers what is typed.
 func TestConsoleEndToEnd(t *testing.T) {
 	c := servertest.New(t)
-	id := consBoot(t, c)
+	// Booted through the API, so that the fake driver runs its guest; the
+	// name makes the hostname its login prompt shows.
+	id := boot(t, c, c.Member.Token, bootImage(t, c, "cons-image"), "name", "console vm")
 	for _, v := range []string{"2.1", "2.6"} {
 		var consoleURL string
 		if v == "2.1" {
-			r := consCall(t, c, c.Member, http.MethodPost, "/servers/"+id+"/action", v, map[string]any{"os-getVNCConsole": map[string]any{"type": "novnc"}}).Expect(t, http.StatusOK)
+			r := nova(t, c, http.MethodPost, "/servers/"+id+"/action", c.Member.Token, v, map[string]any{"os-getVNCConsole": map[string]any{"type": "novnc"}}).Expect(t, http.StatusOK)
 			consoleURL = r.At(t, "console", "url").(string)
 		} else {
-			r := consCall(t, c, c.Member, http.MethodPost, "/servers/"+id+"/remote-consoles", v, remoteConsole("vnc", "novnc")).Expect(t, http.StatusOK)
+			r := nova(t, c, http.MethodPost, "/servers/"+id+"/remote-consoles", c.Member.Token, v, remoteConsole("vnc", "novnc")).Expect(t, http.StatusOK)
 			consoleURL = r.At(t, "remote_console", "url").(string)
 		}
 		resp, err := http.Get(consoleURL)
@@ -350,7 +317,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	}
 
 	// The serial console URL is the websocket itself.
-	r := consCall(t, c, c.Member, http.MethodPost, "/servers/"+id+"/remote-consoles", "2.6", remoteConsole("serial", "serial")).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodPost, "/servers/"+id+"/remote-consoles", c.Member.Token, "2.6", remoteConsole("serial", "serial")).Expect(t, http.StatusOK)
 	serialURL := r.At(t, "remote_console", "url").(string)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -380,7 +347,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 
 	// The token names the server, and the admin API agrees.
 	tk := regexp.MustCompile(consToken).FindString(serialURL)
-	r = consCall(t, c, c.Admin, http.MethodGet, "/os-console-auth-tokens/"+url.PathEscape(tk), "2.31", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-console-auth-tokens/"+url.PathEscape(tk), c.Admin.Token, "2.31", nil).Expect(t, http.StatusOK)
 	if r.At(t, "console", "instance_uuid") != id {
 		t.Errorf("token shows %s", r.Body)
 	}

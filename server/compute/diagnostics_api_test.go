@@ -12,10 +12,10 @@ import (
 func TestServerDiagnostics(t *testing.T) {
 	c := servertest.New(t)
 	u := c.Member
-	id := subBoot(t, c, u, subImage(t, c), nil)
+	id := boot(t, c, u.Token, bootImage(t, c, "sub-image"))
 	path := "/servers/" + id + "/diagnostics"
 
-	r := subCall(t, c, c.Admin, "GET", path, "2.47", nil).Expect(t, 200)
+	r := nova(t, c, "GET", path, c.Admin.Token, "2.47", nil).Expect(t, 200)
 	keys := r.Keys(t)
 	if len(keys) == 0 || keys[0] != "cpu0_time" || keys[len(keys)-1] != "memory" {
 		t.Errorf("2.47 keys %v", keys)
@@ -24,7 +24,7 @@ func TestServerDiagnostics(t *testing.T) {
 		t.Errorf("memory: %s", r.Body)
 	}
 
-	r = subCall(t, c, c.Admin, "GET", path, "2.48", nil).Expect(t, 200)
+	r = nova(t, c, "GET", path, c.Admin.Token, "2.48", nil).Expect(t, 200)
 	expectKeys(t, r, []string{"state", "driver", "hypervisor", "hypervisor_os", "uptime", "config_drive", "num_cpus", "num_nics", "num_disks",
 		"disk_details", "cpu_details", "nic_details", "memory_details"})
 	if str(t, r, "state") != "running" || str(t, r, "driver") != "libvirt" || num(t, r, "num_cpus") != 1 || num(t, r, "memory_details", "maximum") != 512 {
@@ -34,13 +34,13 @@ func TestServerDiagnostics(t *testing.T) {
 		t.Errorf("%d cpus", n)
 	}
 
-	expectFault(t, subCall(t, c, u, "GET", path, "2.48", nil), 403, "forbidden", "Policy doesn't allow os_compute_api:os-server-diagnostics to be performed.")
-	expectFault(t, subCall(t, c, c.Admin, "GET", "/servers/00000000-0000-0000-0000-000000000000/diagnostics", "", nil), 404, "itemNotFound",
+	expectFault(t, nova(t, c, "GET", path, u.Token, "2.48", nil), 403, "forbidden", "Policy doesn't allow os_compute_api:os-server-diagnostics to be performed.")
+	expectFault(t, nova(t, c, "GET", "/servers/00000000-0000-0000-0000-000000000000/diagnostics", c.Admin.Token, "", nil), 404, "itemNotFound",
 		"Instance 00000000-0000-0000-0000-000000000000 could not be found.")
 
 	// A stopped guest has nothing to report.
-	subCall(t, c, u, "POST", "/servers/"+id+"/action", "", map[string]any{"os-stop": nil}).Expect(t, 202)
-	subWaitStatus(t, c, u, id, "SHUTOFF")
-	expectFault(t, subCall(t, c, c.Admin, "GET", path, "2.48", nil), 409, "conflictingRequest",
+	nova(t, c, "POST", "/servers/"+id+"/action", u.Token, "", map[string]any{"os-stop": nil}).Expect(t, 202)
+	waitStatus(t, c, u.Token, id, "SHUTOFF", anyTask)
+	expectFault(t, nova(t, c, "GET", path, c.Admin.Token, "2.48", nil), 409, "conflictingRequest",
 		"Cannot 'get_diagnostics' instance "+id+" while it is in power state shutdown")
 }

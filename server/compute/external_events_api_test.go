@@ -3,7 +3,6 @@ package compute_test
 import (
 	"net/http"
 	"testing"
-	"time"
 
 	"minicloud/server/servertest"
 	"minicloud/store"
@@ -21,7 +20,7 @@ func TestExternalEvents(t *testing.T) {
 		for i, e := range events {
 			list[i] = e
 		}
-		return adm(t, c, http.MethodPost, "/os-server-external-events", c.Admin.Token, version, map[string]any{"events": list})
+		return nova(t, c, http.MethodPost, "/os-server-external-events", c.Admin.Token, version, map[string]any{"events": list})
 	}
 
 	// One delivered event: 200, the event as sent with status and code.
@@ -82,64 +81,22 @@ func TestExternalEvents(t *testing.T) {
 	})
 }
 
-// admBootServer boots a server of the member's through the API and waits
-// for it to be ACTIVE; the test is skipped while servers cannot be created.
-func admBootServer(t *testing.T, c *servertest.Cloud) string {
-	t.Helper()
-	img := c.Do(t, servertest.Req{Method: http.MethodPost, Path: "/image/v2/images", Token: c.Admin.Token,
-		Body: map[string]any{"name": "boot", "disk_format": "raw", "container_format": "bare", "visibility": "public"}})
-	if img.Status != http.StatusCreated {
-		t.Fatalf("create image: %d %s", img.Status, img.Body)
-	}
-	imageID := img.JSON(t)["id"].(string)
-	up := c.Do(t, servertest.Req{Method: http.MethodPut, Path: "/image/v2/images/" + imageID + "/file", Token: c.Admin.Token,
-		Body: make([]byte, 1<<20), Header: http.Header{"Content-Type": {"application/octet-stream"}}})
-	if up.Status != http.StatusNoContent {
-		t.Fatalf("upload image: %d %s", up.Status, up.Body)
-	}
-	r := adm(t, c, http.MethodPost, "/servers", c.Member.Token, "2.76",
-		map[string]any{"server": map[string]any{"name": "ev", "imageRef": imageID, "flavorRef": "1", "networks": "none"}})
-	if r.Status == http.StatusNotFound || r.Status == http.StatusNotImplemented {
-		t.Skipf("servers cannot be created yet: %d %s", r.Status, r.Body)
-	}
-	r.Expect(t, http.StatusAccepted)
-	id := r.At(t, "server", "id").(string)
-	admWaitStatus(t, c, id, "ACTIVE")
-	return id
-}
-
-// admWaitStatus polls the server until it shows status.
-func admWaitStatus(t *testing.T, c *servertest.Cloud, id, status string) {
-	t.Helper()
-	var last string
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		r := adm(t, c, http.MethodGet, "/servers/"+id, c.Admin.Token, "", nil)
-		if r.Status != http.StatusOK {
-			t.Fatalf("show server: %d %s", r.Status, r.Body)
-		}
-		if last = r.At(t, "server", "status").(string); last == status {
-			return
-		}
-	}
-	t.Fatalf("server %s is %s, not %s", id, last, status)
-}
-
 // A power-update event (a power change made out of band) stops or starts
 // the server when its state allows, and is a no-op otherwise.
 func TestExternalEventPowerUpdate(t *testing.T) {
 	c := servertest.New(t)
-	id := admBootServer(t, c)
+	id := boot(t, c, c.Member.Token, bootImage(t, c, "boot"))
 	event := func(tag string) {
 		t.Helper()
-		adm(t, c, http.MethodPost, "/os-server-external-events", c.Admin.Token, "2.76",
+		nova(t, c, http.MethodPost, "/os-server-external-events", c.Admin.Token, "2.76",
 			map[string]any{"events": []any{map[string]any{"name": "power-update", "server_uuid": id, "tag": tag}}}).Expect(t, http.StatusOK)
 	}
 	event("POWER_ON") // already running: nothing to do
-	admWaitStatus(t, c, id, "ACTIVE")
+	waitStatus(t, c, c.Admin.Token, id, "ACTIVE", anyTask)
 	event("POWER_OFF")
-	admWaitStatus(t, c, id, "SHUTOFF")
+	waitStatus(t, c, c.Admin.Token, id, "SHUTOFF", anyTask)
 	event("POWER_OFF") // already off
-	admWaitStatus(t, c, id, "SHUTOFF")
+	waitStatus(t, c, c.Admin.Token, id, "SHUTOFF", anyTask)
 	event("POWER_ON")
-	admWaitStatus(t, c, id, "ACTIVE")
+	waitStatus(t, c, c.Admin.Token, id, "ACTIVE", anyTask)
 }

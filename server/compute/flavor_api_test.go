@@ -23,7 +23,7 @@ var (
 
 func TestFlavorDefaultsMatchNova(t *testing.T) {
 	c := servertest.New(t)
-	r := flv(t, c, http.MethodGet, "/flavors/detail", c.Member.Token, "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/flavors/detail", c.Member.Token, "", nil).Expect(t, http.StatusOK)
 	want := []struct {
 		id, name         string
 		ram, disk, vcpus int64
@@ -85,22 +85,22 @@ func TestFlavorShapesPerMicroversion(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.version, func(t *testing.T) {
 			for _, tok := range []string{c.Admin.Token, c.Member.Token} {
-				show := flv(t, c, http.MethodGet, "/flavors/1", tok, tc.version, nil).Expect(t, http.StatusOK)
+				show := nova(t, c, http.MethodGet, "/flavors/1", tok, tc.version, nil).Expect(t, http.StatusOK)
 				if got := show.Keys(t, "flavor"); !flvSame(got, tc.detail) {
 					t.Errorf("show keys %v, want %v", got, tc.detail)
 				}
 				if got := show.At(t, "flavor", "swap"); got != tc.swapZero {
 					t.Errorf("swap of m1.tiny is %#v, want %#v", got, tc.swapZero)
 				}
-				sw := flv(t, c, http.MethodGet, "/flavors/sw", tok, tc.version, nil).Expect(t, http.StatusOK)
+				sw := nova(t, c, http.MethodGet, "/flavors/sw", tok, tc.version, nil).Expect(t, http.StatusOK)
 				if got := sw.At(t, "flavor", "swap"); got != json.Number("512") {
 					t.Errorf("swap 512 is %#v", got)
 				}
-				detail := flv(t, c, http.MethodGet, "/flavors/detail", tok, tc.version, nil).Expect(t, http.StatusOK)
+				detail := nova(t, c, http.MethodGet, "/flavors/detail", tok, tc.version, nil).Expect(t, http.StatusOK)
 				if got := detail.Keys(t, "flavors", "0"); !flvSame(got, tc.detail) {
 					t.Errorf("detail keys %v, want %v", got, tc.detail)
 				}
-				brief := flv(t, c, http.MethodGet, "/flavors", tok, tc.version, nil).Expect(t, http.StatusOK)
+				brief := nova(t, c, http.MethodGet, "/flavors", tok, tc.version, nil).Expect(t, http.StatusOK)
 				if got := brief.Keys(t, "flavors", "0"); !flvSame(got, tc.brief) {
 					t.Errorf("brief keys %v, want %v", got, tc.brief)
 				}
@@ -197,7 +197,7 @@ func TestFlavorCreate(t *testing.T) {
 			tc.check(t, f)
 			id, _ := f.Get("id")
 			// What create answered is what show answers.
-			show := flv(t, c, http.MethodGet, "/flavors/"+id.(string), c.Admin.Token, tc.version, nil).Expect(t, http.StatusOK)
+			show := nova(t, c, http.MethodGet, "/flavors/"+id.(string), c.Admin.Token, tc.version, nil).Expect(t, http.StatusOK)
 			if !flvSame(show.Keys(t, "flavor"), f.Keys) {
 				t.Errorf("show keys %v, create keys %v", show.Keys(t, "flavor"), f.Keys)
 			}
@@ -266,7 +266,7 @@ func TestFlavorCreateRejects(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tok := map[string]string{"admin": c.Admin.Token, "member": c.Member.Token}[tc.token]
-			r := flv(t, c, http.MethodPost, "/flavors", tok, tc.version, tc.body)
+			r := nova(t, c, http.MethodPost, "/flavors", tok, tc.version, tc.body)
 			if tc.status == 406 {
 				r.Expect(t, 406)
 				return
@@ -275,7 +275,7 @@ func TestFlavorCreateRejects(t *testing.T) {
 		})
 	}
 	// Nothing was half-written: the defaults are all there is.
-	r := flv(t, c, http.MethodGet, "/flavors?is_public=none", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/flavors?is_public=none", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if ids := flvIDs(t, r); flvJoin(ids) != "1,2,3,4,5" {
 		t.Errorf("flavors after rejected creates: %v", ids)
 	}
@@ -296,28 +296,28 @@ func TestFlavorShowNotFound(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			flvFault(t, flv(t, c, http.MethodGet, tc.path, tc.token, tc.version, nil), tc.status, tc.message)
+			flvFault(t, nova(t, c, http.MethodGet, tc.path, tc.token, tc.version, nil), tc.status, tc.message)
 		})
 	}
 	// Admins see every flavor; unknown query parameters are ignored before 2.102.
-	flv(t, c, http.MethodGet, "/flavors/priv", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
-	flv(t, c, http.MethodGet, "/flavors/1?foo=1", c.Member.Token, "2.101", nil).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodGet, "/flavors/priv", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodGet, "/flavors/1?foo=1", c.Member.Token, "2.101", nil).Expect(t, http.StatusOK)
 }
 
 func TestFlavorUpdateDescription(t *testing.T) {
 	c := servertest.New(t)
-	r := flv(t, c, http.MethodPut, "/flavors/1", c.Admin.Token, "2.55", map[string]any{"flavor": map[string]any{"description": "tiny one"}}).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodPut, "/flavors/1", c.Admin.Token, "2.55", map[string]any{"flavor": map[string]any{"description": "tiny one"}}).Expect(t, http.StatusOK)
 	if got := r.At(t, "flavor", "description"); got != "tiny one" {
 		t.Errorf("description %v", got)
 	}
 	if got := r.Keys(t, "flavor"); !flvSame(got, flavorKeys255) {
 		t.Errorf("keys %v", got)
 	}
-	r = flv(t, c, http.MethodGet, "/flavors", c.Member.Token, "2.55", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/flavors", c.Member.Token, "2.55", nil).Expect(t, http.StatusOK)
 	if got := r.At(t, "flavors", "0", "description"); got != "tiny one" {
 		t.Errorf("listed description %v", got)
 	}
-	r = flv(t, c, http.MethodPut, "/flavors/1", c.Admin.Token, "2.75", map[string]any{"flavor": map[string]any{"description": nil}}).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodPut, "/flavors/1", c.Admin.Token, "2.75", map[string]any{"flavor": map[string]any{"description": nil}}).Expect(t, http.StatusOK)
 	if got := r.At(t, "flavor", "description"); got != nil {
 		t.Errorf("description %v after null", got)
 	}
@@ -340,7 +340,7 @@ func TestFlavorUpdateDescription(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			flvFault(t, flv(t, c, http.MethodPut, tc.path, tc.token, tc.version, tc.body), tc.status, tc.message)
+			flvFault(t, nova(t, c, http.MethodPut, tc.path, tc.token, tc.version, tc.body), tc.status, tc.message)
 		})
 	}
 }
@@ -348,23 +348,23 @@ func TestFlavorUpdateDescription(t *testing.T) {
 func TestFlavorDelete(t *testing.T) {
 	c := servertest.New(t)
 	id := flvPrivate(t, c, "gone", "gone")
-	flv(t, c, http.MethodPost, "/flavors/gone/action", c.Admin.Token, "", map[string]any{"addTenantAccess": map[string]any{"tenant": c.Member.ProjectID}}).Expect(t, http.StatusOK)
-	flvFault(t, flv(t, c, http.MethodDelete, "/flavors/"+id, c.Member.Token, "", nil), 403, "Policy doesn't allow os_compute_api:os-flavor-manage:delete to be performed.")
-	r := flv(t, c, http.MethodDelete, "/flavors/"+id, c.Admin.Token, "", nil).Expect(t, http.StatusAccepted)
+	nova(t, c, http.MethodPost, "/flavors/gone/action", c.Admin.Token, "", map[string]any{"addTenantAccess": map[string]any{"tenant": c.Member.ProjectID}}).Expect(t, http.StatusOK)
+	flvFault(t, nova(t, c, http.MethodDelete, "/flavors/"+id, c.Member.Token, "", nil), 403, "Policy doesn't allow os_compute_api:os-flavor-manage:delete to be performed.")
+	r := nova(t, c, http.MethodDelete, "/flavors/"+id, c.Admin.Token, "", nil).Expect(t, http.StatusAccepted)
 	if len(r.Body) != 0 {
 		t.Errorf("delete answered a body: %s", r.Body)
 	}
-	flvFault(t, flv(t, c, http.MethodGet, "/flavors/"+id, c.Admin.Token, "", nil), 404, "Flavor gone could not be found.")
-	flvFault(t, flv(t, c, http.MethodDelete, "/flavors/"+id, c.Admin.Token, "", nil), 404, "Flavor gone could not be found.")
+	flvFault(t, nova(t, c, http.MethodGet, "/flavors/"+id, c.Admin.Token, "", nil), 404, "Flavor gone could not be found.")
+	flvFault(t, nova(t, c, http.MethodDelete, "/flavors/"+id, c.Admin.Token, "", nil), 404, "Flavor gone could not be found.")
 	// The same id and name can be used again, without the old grants.
 	flvPrivate(t, c, "gone", "gone")
-	flvFault(t, flv(t, c, http.MethodGet, "/flavors/gone", c.Member.Token, "", nil), 404, "")
-	r = flv(t, c, http.MethodGet, "/flavors/gone/os-flavor-access", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	flvFault(t, nova(t, c, http.MethodGet, "/flavors/gone", c.Member.Token, "", nil), 404, "")
+	r = nova(t, c, http.MethodGet, "/flavors/gone/os-flavor-access", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if got := flvList(t, r, "flavor_access"); len(got) != 0 {
 		t.Errorf("grants survived the delete: %s", r.Body)
 	}
 	// A default flavor can be deleted like any other.
-	flv(t, c, http.MethodDelete, "/flavors/1", c.Admin.Token, "", nil).Expect(t, http.StatusAccepted)
+	nova(t, c, http.MethodDelete, "/flavors/1", c.Admin.Token, "", nil).Expect(t, http.StatusAccepted)
 }
 
 // Flavor ids and extra spec keys may hold spaces and dots; escaped in the
@@ -375,14 +375,14 @@ func TestFlavorIDsWithSpaces(t *testing.T) {
 	if id != "my flavor.1" {
 		t.Fatalf("id %q", id)
 	}
-	r := flv(t, c, http.MethodGet, "/flavors/my%20flavor.1", c.Member.Token, "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/flavors/my%20flavor.1", c.Member.Token, "", nil).Expect(t, http.StatusOK)
 	if got := r.At(t, "flavor", "name"); got != "spaced" {
 		t.Errorf("name %v", got)
 	}
-	flv(t, c, http.MethodPut, "/flavors/my%20flavor.1/os-extra_specs/a%20b", c.Admin.Token, "", map[string]any{"a b": "c"}).Expect(t, http.StatusOK)
-	r = flv(t, c, http.MethodGet, "/flavors/my%20flavor.1/os-extra_specs/a%20b", c.Member.Token, "", nil).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodPut, "/flavors/my%20flavor.1/os-extra_specs/a%20b", c.Admin.Token, "", map[string]any{"a b": "c"}).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/flavors/my%20flavor.1/os-extra_specs/a%20b", c.Member.Token, "", nil).Expect(t, http.StatusOK)
 	if string(r.Body) != `{"a b":"c"}` {
 		t.Errorf("spec %s", r.Body)
 	}
-	flv(t, c, http.MethodDelete, "/flavors/my%20flavor.1", c.Admin.Token, "", nil).Expect(t, http.StatusAccepted)
+	nova(t, c, http.MethodDelete, "/flavors/my%20flavor.1", c.Admin.Token, "", nil).Expect(t, http.StatusAccepted)
 }

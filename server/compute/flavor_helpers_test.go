@@ -12,12 +12,6 @@ import (
 
 // Helpers of the flavor and availability zone API tests.
 
-// flv makes a compute call under /v2.1.
-func flv(t *testing.T, c *servertest.Cloud, method, path, token, version string, body any) *servertest.Resp {
-	t.Helper()
-	return c.Do(t, servertest.Req{Method: method, Path: "/v2.1" + path, Token: token, Version: version, Body: body})
-}
-
 // flvDecode decodes an answer in document order.
 func flvDecode(t *testing.T, r *servertest.Resp) any {
 	t.Helper()
@@ -74,7 +68,7 @@ func flvFaultKey(status int) string {
 // flvCreate creates a flavor as admin and returns its id.
 func flvCreate(t *testing.T, c *servertest.Cloud, fields map[string]any) string {
 	t.Helper()
-	r := flv(t, c, http.MethodPost, "/flavors", c.Admin.Token, "2.55", map[string]any{"flavor": fields})
+	r := nova(t, c, http.MethodPost, "/flavors", c.Admin.Token, "2.55", map[string]any{"flavor": fields})
 	if r.Status != http.StatusOK {
 		t.Fatalf("create flavor %v: status %d: %s", fields, r.Status, r.Body)
 	}

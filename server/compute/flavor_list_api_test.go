@@ -14,8 +14,8 @@ func TestFlavorListFilters(t *testing.T) {
 	flvCreate(t, c, map[string]any{"name": "big.disk", "id": "10", "ram": 128, "vcpus": 1, "disk": 500})
 	flvPrivate(t, c, "p1", "private.one")
 	flvPrivate(t, c, "p2", "private.two")
-	flv(t, c, http.MethodPost, "/flavors/p2/action", c.Admin.Token, "", map[string]any{"addTenantAccess": map[string]any{"tenant": c.Member.ProjectID}}).Expect(t, http.StatusOK)
-	flv(t, c, http.MethodPost, "/flavors/p1/action", c.Admin.Token, "", map[string]any{"addTenantAccess": map[string]any{"tenant": c.Admin.ProjectID}}).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodPost, "/flavors/p2/action", c.Admin.Token, "", map[string]any{"addTenantAccess": map[string]any{"tenant": c.Member.ProjectID}}).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodPost, "/flavors/p1/action", c.Admin.Token, "", map[string]any{"addTenantAccess": map[string]any{"tenant": c.Admin.ProjectID}}).Expect(t, http.StatusOK)
 
 	cases := []struct {
 		name, query, token, version string
@@ -55,7 +55,7 @@ func TestFlavorListFilters(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, path := range []string{"/flavors", "/flavors/detail"} {
-				r := flv(t, c, http.MethodGet, path+tc.query, tokens[tc.token], tc.version, nil).Expect(t, http.StatusOK)
+				r := nova(t, c, http.MethodGet, path+tc.query, tokens[tc.token], tc.version, nil).Expect(t, http.StatusOK)
 				if got := flvJoin(flvIDs(t, r)); got != tc.want {
 					t.Errorf("%s%s: got %q, want %q", path, tc.query, got, tc.want)
 				}
@@ -89,11 +89,11 @@ func TestFlavorListRejects(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, path := range []string{"/flavors", "/flavors/detail"} {
-				flvFault(t, flv(t, c, http.MethodGet, path+tc.query, tokens[tc.token], tc.version, nil), 400, tc.message)
+				flvFault(t, nova(t, c, http.MethodGet, path+tc.query, tokens[tc.token], tc.version, nil), 400, tc.message)
 			}
 		})
 	}
-	flvFault(t, flv(t, c, http.MethodGet, "/flavors", "", "", nil), 401, "")
+	flvFault(t, nova(t, c, http.MethodGet, "/flavors", "", "", nil), 401, "")
 }
 
 func TestFlavorListNextLink(t *testing.T) {
@@ -111,7 +111,7 @@ func TestFlavorListNextLink(t *testing.T) {
 		if tc.path == "/flavors" && tc.query == "?limit=2" {
 			flvCreate(t, c, map[string]any{"name": "ten", "id": "10", "ram": 1, "vcpus": 1, "disk": 0})
 		}
-		r := flv(t, c, http.MethodGet, tc.path+tc.query, c.Member.Token, "", nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, tc.path+tc.query, c.Member.Token, "", nil).Expect(t, http.StatusOK)
 		body := flvDecode(t, r).(*schema.Object)
 		links, ok := body.Get("flavors_links")
 		if tc.wantNext == "" {

@@ -123,11 +123,11 @@ func sortedKeys(m map[string]any) []string {
 func TestFlavorMatchesNovaSamples(t *testing.T) {
 	c := servertest.New(t)
 	flvCreate(t, c, map[string]any{"name": "m1.tiny.specs", "id": "6", "ram": 512, "vcpus": 1, "disk": 1})
-	flv(t, c, http.MethodPost, "/flavors/6/os-extra_specs", c.Admin.Token, "", map[string]any{"extra_specs": map[string]any{"hw:numa_nodes": "1"}}).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodPost, "/flavors/6/os-extra_specs", c.Admin.Token, "", map[string]any{"extra_specs": map[string]any{"hw:numa_nodes": "1"}}).Expect(t, http.StatusOK)
 	flvCreate(t, c, map[string]any{"name": "m1.small.description", "id": "7", "ram": 2048, "vcpus": 1, "disk": 20, "description": "test description"})
-	flv(t, c, http.MethodPost, "/flavors/7/os-extra_specs", c.Admin.Token, "", map[string]any{"extra_specs": map[string]any{"hw:cpu_policy": "shared", "hw:numa_nodes": "1"}}).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodPost, "/flavors/7/os-extra_specs", c.Admin.Token, "", map[string]any{"extra_specs": map[string]any{"hw:cpu_policy": "shared", "hw:numa_nodes": "1"}}).Expect(t, http.StatusOK)
 	flvCreate(t, c, map[string]any{"name": "test_flavor", "id": "10", "ram": 1024, "vcpus": 2, "disk": 10, "os-flavor-access:is_public": false})
-	flv(t, c, http.MethodPost, "/flavors/10/action", c.Admin.Token, "", map[string]any{"addTenantAccess": map[string]any{"tenant": c.Member.ProjectID}}).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodPost, "/flavors/10/action", c.Admin.Token, "", map[string]any{"addTenantAccess": map[string]any{"tenant": c.Member.ProjectID}}).Expect(t, http.StatusOK)
 
 	tenant := func(action string) any { return map[string]any{action: map[string]any{"tenant": c.Member.ProjectID}} }
 	// Reads first, then the calls that change the data the reads compare.
@@ -176,10 +176,10 @@ func TestFlavorMatchesNovaSamples(t *testing.T) {
 				body = string(data)
 				if tc.path == "/flavors" {
 					// Every create sample makes flavor 10.
-					flv(t, c, http.MethodDelete, "/flavors/10", c.Admin.Token, "", nil)
+					nova(t, c, http.MethodDelete, "/flavors/10", c.Admin.Token, "", nil)
 				}
 			}
-			r := flv(t, c, tc.method, tc.path, c.Admin.Token, tc.version, body).Expect(t, http.StatusOK)
+			r := nova(t, c, tc.method, tc.path, c.Admin.Token, tc.version, body).Expect(t, http.StatusOK)
 			var got any
 			if err := json.Unmarshal(r.Body, &got); err != nil {
 				t.Fatal(err)

@@ -12,31 +12,31 @@ import (
 func TestFlavorExtraSpecsLifecycle(t *testing.T) {
 	c := servertest.New(t)
 	specs := "/flavors/1/os-extra_specs"
-	r := flv(t, c, http.MethodGet, specs, c.Member.Token, "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, specs, c.Member.Token, "", nil).Expect(t, http.StatusOK)
 	if string(r.Body) != `{"extra_specs":{}}` {
 		t.Errorf("empty specs: %s", r.Body)
 	}
 	// Set: the request is echoed, numbers as numbers.
-	r = flv(t, c, http.MethodPost, specs, c.Admin.Token, "", `{"extra_specs": {"hw:numa_nodes": 1, "hw:cpu_policy": "shared", "x:ratio": 1.50}}`).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodPost, specs, c.Admin.Token, "", `{"extra_specs": {"hw:numa_nodes": 1, "hw:cpu_policy": "shared", "x:ratio": 1.50}}`).Expect(t, http.StatusOK)
 	if string(r.Body) != `{"extra_specs":{"hw:numa_nodes":1,"hw:cpu_policy":"shared","x:ratio":1.5}}` {
 		t.Errorf("create answer: %s", r.Body)
 	}
 	// Stored as strings, answered sorted.
-	r = flv(t, c, http.MethodGet, specs, c.Member.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, specs, c.Member.Token, "", nil).Expect(t, http.StatusOK)
 	if string(r.Body) != `{"extra_specs":{"hw:cpu_policy":"shared","hw:numa_nodes":"1","x:ratio":"1.5"}}` {
 		t.Errorf("list: %s", r.Body)
 	}
-	r = flv(t, c, http.MethodGet, specs+"/hw:numa_nodes", c.Other.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, specs+"/hw:numa_nodes", c.Other.Token, "", nil).Expect(t, http.StatusOK)
 	if string(r.Body) != `{"hw:numa_nodes":"1"}` {
 		t.Errorf("show: %s", r.Body)
 	}
-	r = flv(t, c, http.MethodPut, specs+"/hw:numa_nodes", c.Admin.Token, "", map[string]any{"hw:numa_nodes": "2"}).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodPut, specs+"/hw:numa_nodes", c.Admin.Token, "", map[string]any{"hw:numa_nodes": "2"}).Expect(t, http.StatusOK)
 	if string(r.Body) != `{"hw:numa_nodes":"2"}` {
 		t.Errorf("update: %s", r.Body)
 	}
 	// Embedded in flavors from 2.61, for any project reader.
 	for _, v := range []string{"2.60", "2.61"} {
-		r = flv(t, c, http.MethodGet, "/flavors/1", c.Member.Token, v, nil).Expect(t, http.StatusOK)
+		r = nova(t, c, http.MethodGet, "/flavors/1", c.Member.Token, v, nil).Expect(t, http.StatusOK)
 		got, ok := r.At(t, "flavor").(*schema.Object).Get("extra_specs")
 		if v == "2.60" && ok {
 			t.Errorf("extra_specs at 2.60: %s", r.Body)
@@ -48,12 +48,12 @@ func TestFlavorExtraSpecsLifecycle(t *testing.T) {
 			}
 		}
 	}
-	r = flv(t, c, http.MethodDelete, specs+"/hw:numa_nodes", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodDelete, specs+"/hw:numa_nodes", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if len(r.Body) != 0 {
 		t.Errorf("delete answered %s", r.Body)
 	}
-	flvFault(t, flv(t, c, http.MethodGet, specs+"/hw:numa_nodes", c.Member.Token, "", nil), 404, "Flavor 1 has no extra specs with key hw:numa_nodes.")
-	flvFault(t, flv(t, c, http.MethodDelete, specs+"/hw:numa_nodes", c.Admin.Token, "", nil), 404, "Flavor 1 has no extra specs with key hw:numa_nodes.")
+	flvFault(t, nova(t, c, http.MethodGet, specs+"/hw:numa_nodes", c.Member.Token, "", nil), 404, "Flavor 1 has no extra specs with key hw:numa_nodes.")
+	flvFault(t, nova(t, c, http.MethodDelete, specs+"/hw:numa_nodes", c.Admin.Token, "", nil), 404, "Flavor 1 has no extra specs with key hw:numa_nodes.")
 }
 
 func TestFlavorExtraSpecsRejects(t *testing.T) {
@@ -90,10 +90,10 @@ func TestFlavorExtraSpecsRejects(t *testing.T) {
 	tokens := map[string]string{"admin": c.Admin.Token, "member": c.Member.Token}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			flvFault(t, flv(t, c, tc.method, tc.path, tokens[tc.token], tc.version, tc.body), tc.status, tc.message)
+			flvFault(t, nova(t, c, tc.method, tc.path, tokens[tc.token], tc.version, tc.body), tc.status, tc.message)
 		})
 	}
-	r := flv(t, c, http.MethodGet, specs, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, specs, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if string(r.Body) != `{"extra_specs":{}}` {
 		t.Errorf("rejected requests left specs behind: %s", r.Body)
 	}
@@ -114,7 +114,7 @@ func TestFlavorExtraSpecsValidationByVersion(t *testing.T) {
 		{"latest", map[string]any{"aggregate_instance_extra_specs:ssd": "true", "group_policy": "none", "hw:redirected_usb_ports": "15"}},
 	}
 	for _, tc := range accepted {
-		flv(t, c, http.MethodPost, specs, c.Admin.Token, tc.version, map[string]any{"extra_specs": tc.specs}).Expect(t, http.StatusOK)
+		nova(t, c, http.MethodPost, specs, c.Admin.Token, tc.version, map[string]any{"extra_specs": tc.specs}).Expect(t, http.StatusOK)
 	}
 	rejected := []struct {
 		key, value, message string
@@ -126,7 +126,7 @@ func TestFlavorExtraSpecsValidationByVersion(t *testing.T) {
 		{"group_policy", "all", "Validation failed; 'all' is not one of: isolate, none."},
 	}
 	for _, tc := range rejected {
-		r := flv(t, c, http.MethodPut, specs+"/"+tc.key, c.Admin.Token, "2.86", map[string]any{tc.key: tc.value})
+		r := nova(t, c, http.MethodPut, specs+"/"+tc.key, c.Admin.Token, "2.86", map[string]any{tc.key: tc.value})
 		flvFault(t, r, 400, tc.message)
 	}
 }
@@ -139,27 +139,27 @@ func TestFlavorAccess(t *testing.T) {
 	add := func(tenant string) any { return map[string]any{"addTenantAccess": map[string]any{"tenant": tenant}} }
 	remove := func(tenant string) any { return map[string]any{"removeTenantAccess": map[string]any{"tenant": tenant}} }
 
-	r := flv(t, c, http.MethodGet, access, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, access, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if string(r.Body) != `{"flavor_access":[]}` {
 		t.Errorf("empty access list: %s", r.Body)
 	}
-	flvFault(t, flv(t, c, http.MethodGet, "/flavors/"+id, c.Member.Token, "", nil), 404, "Flavor 10 could not be found.")
+	flvFault(t, nova(t, c, http.MethodGet, "/flavors/"+id, c.Member.Token, "", nil), 404, "Flavor 10 could not be found.")
 
-	r = flv(t, c, http.MethodPost, action, c.Admin.Token, "", add(c.Member.ProjectID)).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodPost, action, c.Admin.Token, "", add(c.Member.ProjectID)).Expect(t, http.StatusOK)
 	want := `{"flavor_access":[{"flavor_id":"10","tenant_id":"` + c.Member.ProjectID + `"}]}`
 	if string(r.Body) != want {
 		t.Errorf("add answered %s, want %s", r.Body, want)
 	}
-	r = flv(t, c, http.MethodGet, access, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, access, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if string(r.Body) != want {
 		t.Errorf("list %s", r.Body)
 	}
 	// The member's project now sees it; another project still does not.
-	flv(t, c, http.MethodGet, "/flavors/"+id, c.Member.Token, "", nil).Expect(t, http.StatusOK)
-	flv(t, c, http.MethodGet, "/flavors/"+id+"/os-extra_specs", c.Member.Token, "", nil).Expect(t, http.StatusOK)
-	flvFault(t, flv(t, c, http.MethodGet, "/flavors/"+id, c.Other.Token, "", nil), 404, "")
+	nova(t, c, http.MethodGet, "/flavors/"+id, c.Member.Token, "", nil).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodGet, "/flavors/"+id+"/os-extra_specs", c.Member.Token, "", nil).Expect(t, http.StatusOK)
+	flvFault(t, nova(t, c, http.MethodGet, "/flavors/"+id, c.Other.Token, "", nil), 404, "")
 	// Nova names the flavor by its internal id (the sixth flavor) here.
-	flvFault(t, flv(t, c, http.MethodPost, action, c.Admin.Token, "", add(c.Member.ProjectID)), 409,
+	flvFault(t, nova(t, c, http.MethodPost, action, c.Admin.Token, "", add(c.Member.ProjectID)), 409,
 		"Flavor access already exists for flavor 6 and project "+c.Member.ProjectID+" combination.")
 
 	cases := []struct {
@@ -188,24 +188,24 @@ func TestFlavorAccess(t *testing.T) {
 	tokens := map[string]string{"admin": c.Admin.Token, "member": c.Member.Token}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			flvFault(t, flv(t, c, tc.method, tc.path, tokens[tc.token], tc.version, tc.body), tc.status, tc.message)
+			flvFault(t, nova(t, c, tc.method, tc.path, tokens[tc.token], tc.version, tc.body), tc.status, tc.message)
 		})
 	}
 
 	// Before 2.7 a public flavor takes grants.
-	r = flv(t, c, http.MethodPost, "/flavors/1/action", c.Admin.Token, "2.6", add(c.Other.ProjectID)).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodPost, "/flavors/1/action", c.Admin.Token, "2.6", add(c.Other.ProjectID)).Expect(t, http.StatusOK)
 	if got := flvList(t, r, "flavor_access"); len(got) != 1 {
 		t.Errorf("grant on a public flavor before 2.7: %s", r.Body)
 	}
 	// Removing a grant needs no existing project.
-	flv(t, c, http.MethodPost, action, c.Admin.Token, "", add(c.Other.ProjectID)).Expect(t, http.StatusOK)
-	r = flv(t, c, http.MethodPost, action, c.Admin.Token, "", remove(c.Member.ProjectID)).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodPost, action, c.Admin.Token, "", add(c.Other.ProjectID)).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodPost, action, c.Admin.Token, "", remove(c.Member.ProjectID)).Expect(t, http.StatusOK)
 	want = `{"flavor_access":[{"flavor_id":"10","tenant_id":"` + c.Other.ProjectID + `"}]}`
 	if string(r.Body) != want {
 		t.Errorf("remove answered %s, want %s", r.Body, want)
 	}
-	flvFault(t, flv(t, c, http.MethodGet, "/flavors/"+id, c.Member.Token, "", nil), 404, "")
-	r = flv(t, c, http.MethodGet, "/flavors/detail", c.Other.Token, "", nil).Expect(t, http.StatusOK)
+	flvFault(t, nova(t, c, http.MethodGet, "/flavors/"+id, c.Member.Token, "", nil), 404, "")
+	r = nova(t, c, http.MethodGet, "/flavors/detail", c.Other.Token, "", nil).Expect(t, http.StatusOK)
 	if ids := flvJoin(flvIDs(t, r)); ids != "1,10,2,3,4,5" {
 		t.Errorf("granted project's list: %s", ids)
 	}

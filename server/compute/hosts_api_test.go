@@ -10,14 +10,14 @@ import (
 
 func TestHostsList(t *testing.T) {
 	c := servertest.New(t)
-	r := adm(t, c, http.MethodGet, "/os-hosts", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/os-hosts", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	want := `{"hosts":[{"host_name":"testhost","service":"scheduler","zone":"internal"},` +
 		`{"host_name":"testhost","service":"conductor","zone":"internal"},` +
 		`{"host_name":"testhost","service":"compute","zone":"nova"}]}`
 	if string(r.Body) != want {
 		t.Errorf("list:\n got %s\nwant %s", r.Body, want)
 	}
-	admShape(t, "list", admDecode(t, r), admSample(t, "os-hosts/hosts-list-resp.json"))
+	admShape(t, "list", admDecode(t, r), loadNovaSample(t, "os-hosts/hosts-list-resp.json"))
 	for _, tc := range []struct{ query, want string }{
 		{"?zone=nova", `{"hosts":[{"host_name":"testhost","service":"compute","zone":"nova"}]}`},
 		{"?zone=internal", `{"hosts":[{"host_name":"testhost","service":"scheduler","zone":"internal"},{"host_name":"testhost","service":"conductor","zone":"internal"}]}`},
@@ -25,14 +25,14 @@ func TestHostsList(t *testing.T) {
 		{"?zone=xxx", `{"hosts":[]}`},
 		{"?foo=bar", want},
 	} {
-		r := adm(t, c, http.MethodGet, "/os-hosts"+tc.query, c.Admin.Token, "2.42", nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, "/os-hosts"+tc.query, c.Admin.Token, "2.42", nil).Expect(t, http.StatusOK)
 		if string(r.Body) != tc.want {
 			t.Errorf("%s: %s", tc.query, r.Body)
 		}
 	}
 	// A disabled service is not listed.
-	adm(t, c, http.MethodPut, "/os-hosts/testhost", c.Admin.Token, "", map[string]any{"status": "disable"}).Expect(t, http.StatusOK)
-	r = adm(t, c, http.MethodGet, "/os-hosts?zone=nova", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodPut, "/os-hosts/testhost", c.Admin.Token, "", map[string]any{"status": "disable"}).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-hosts?zone=nova", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if string(r.Body) != `{"hosts":[]}` {
 		t.Errorf("with the compute service disabled: %s", r.Body)
 	}
@@ -40,8 +40,8 @@ func TestHostsList(t *testing.T) {
 
 func TestHostsShow(t *testing.T) {
 	c := servertest.New(t)
-	r := adm(t, c, http.MethodGet, "/os-hosts/testhost", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
-	admShape(t, "show", admDecode(t, r), admSample(t, "os-hosts/host-get-resp.json"))
+	r := nova(t, c, http.MethodGet, "/os-hosts/testhost", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	admShape(t, "show", admDecode(t, r), loadNovaSample(t, "os-hosts/host-get-resp.json"))
 	if n := len(admList(t, r, "host")); n != 3 {
 		t.Fatalf("idle host: %s", r.Body)
 	}
@@ -59,7 +59,7 @@ func TestHostsShow(t *testing.T) {
 	admInstance(t, c, "testhost", func(i *store.Instance) {
 		i.Flavor = store.InstanceFlavor{VCPUs: 4, MemoryMB: 256, RootGB: 1}
 	})
-	r = adm(t, c, http.MethodGet, "/os-hosts/testhost", c.Admin.Token, "2.42", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-hosts/testhost", c.Admin.Token, "2.42", nil).Expect(t, http.StatusOK)
 	rows := map[string]map[string]any{}
 	for _, row := range admItems(t, r, "host") {
 		res := row["resource"].(map[string]any)
@@ -140,18 +140,18 @@ func TestHostsBadInputAndActions(t *testing.T) {
 	}
 
 	// Status disables and enables the compute service.
-	r := adm(t, c, http.MethodPut, "/os-hosts/testhost", c.Admin.Token, "", map[string]any{"status": "Disable"}).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodPut, "/os-hosts/testhost", c.Admin.Token, "", map[string]any{"status": "Disable"}).Expect(t, http.StatusOK)
 	if string(r.Body) != `{"host":"testhost","status":"disabled"}` {
 		t.Errorf("disable: %s", r.Body)
 	}
 	if svc := admComputeService(t, c); !svc.Disabled {
 		t.Error("not disabled")
 	}
-	r = adm(t, c, http.MethodGet, "/os-services?binary=nova-compute", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-services?binary=nova-compute", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if r.At(t, "services", "0", "status") != "disabled" {
 		t.Errorf("services: %s", r.Body)
 	}
-	r = adm(t, c, http.MethodPut, "/os-hosts/testhost", c.Admin.Token, "", map[string]any{"status": "ENABLE"}).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodPut, "/os-hosts/testhost", c.Admin.Token, "", map[string]any{"status": "ENABLE"}).Expect(t, http.StatusOK)
 	if string(r.Body) != `{"host":"testhost","status":"enabled"}` {
 		t.Errorf("enable: %s", r.Body)
 	}

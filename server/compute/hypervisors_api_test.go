@@ -43,7 +43,7 @@ func TestHypervisorsViews(t *testing.T) {
 		{"search 2.1", "/os-hypervisors/test/search", "", hypBasic, "os-hypervisors/hypervisors-search-resp.json", nil},
 		{"search 2.53", "/os-hypervisors?hypervisor_hostname_pattern=test", "2.53", hypBasic, "os-hypervisors/v2.53/hypervisors-search-resp.json", nil},
 	} {
-		r := adm(t, c, http.MethodGet, tc.path, c.Admin.Token, tc.version, nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, tc.path, c.Admin.Token, tc.version, nil).Expect(t, http.StatusOK)
 		one := []string{"hypervisor"}
 		if strings.HasPrefix(tc.name, "list") || strings.HasPrefix(tc.name, "detail") || strings.HasPrefix(tc.name, "search") {
 			if n := len(admList(t, r, "hypervisors")); n != 1 {
@@ -60,7 +60,7 @@ func TestHypervisorsViews(t *testing.T) {
 			}
 		}
 		if tc.sample != "" {
-			admShape(t, tc.name, admDecode(t, r), admSample(t, tc.sample), tc.free...)
+			admShape(t, tc.name, admDecode(t, r), loadNovaSample(t, tc.sample), tc.free...)
 		}
 		h := admObject(t, r, one...)
 		id, _ := h.Get("id")
@@ -85,12 +85,12 @@ func TestHypervisorsViews(t *testing.T) {
 
 	// cpu_info: a JSON string in Python's spelling before 2.28, an object
 	// from 2.28.
-	r := adm(t, c, http.MethodGet, "/os-hypervisors/"+intID, c.Admin.Token, "2.27", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/os-hypervisors/"+intID, c.Admin.Token, "2.27", nil).Expect(t, http.StatusOK)
 	want := `{"arch": "x86_64", "model": "Nehalem", "vendor": "Intel", "features": ["pge", "clflush"], "topology": {"cores": 1, "threads": 1, "sockets": 4}}`
 	if got := r.At(t, "hypervisor", "cpu_info"); got != want {
 		t.Errorf("cpu_info 2.27:\n got %v\nwant %s", got, want)
 	}
-	r = adm(t, c, http.MethodGet, "/os-hypervisors/"+intID, c.Admin.Token, "2.28", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-hypervisors/"+intID, c.Admin.Token, "2.28", nil).Expect(t, http.StatusOK)
 	if got := admKeys(t, r, "hypervisor", "cpu_info"); got != "arch,model,vendor,features,topology" {
 		t.Errorf("cpu_info 2.28 keys %s", got)
 	}
@@ -105,7 +105,7 @@ func TestHypervisorsUsage(t *testing.T) {
 	svc := admComputeService(t, c)
 	detail := func(version string) map[string]any {
 		t.Helper()
-		r := adm(t, c, http.MethodGet, "/os-hypervisors/detail", c.Admin.Token, version, nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, "/os-hypervisors/detail", c.Admin.Token, version, nil).Expect(t, http.StatusOK)
 		return admItems(t, r, "hypervisors")[0]
 	}
 	empty := detail("")
@@ -157,12 +157,12 @@ func TestHypervisorsUsage(t *testing.T) {
 		}
 	}
 
-	r := adm(t, c, http.MethodGet, "/os-hypervisors/statistics", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/os-hypervisors/statistics", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if keys := admKeys(t, r, "hypervisor_statistics"); keys != "count,current_workload,disk_available_least,free_disk_gb,free_ram_mb,"+
 		"local_gb,local_gb_used,memory_mb,memory_mb_used,running_vms,vcpus,vcpus_used" {
 		t.Errorf("statistics keys %s", keys)
 	}
-	admShape(t, "statistics", admDecode(t, r), admSample(t, "os-hypervisors/hypervisors-statistics-resp.json"))
+	admShape(t, "statistics", admDecode(t, r), loadNovaSample(t, "os-hypervisors/hypervisors-statistics-resp.json"))
 	var stats map[string]map[string]float64
 	json.Unmarshal(r.Body, &stats)
 	if s := stats["hypervisor_statistics"]; s["count"] != 1 || s["running_vms"] != 3 || s["vcpus"] != vcpus || s["memory_mb_used"] != got["memory_mb_used"] {
@@ -171,19 +171,19 @@ func TestHypervisorsUsage(t *testing.T) {
 
 	// Servers on the hypervisor: the servers route before 2.53,
 	// with_servers from 2.53 (an empty list shown from 2.75).
-	r = adm(t, c, http.MethodGet, "/os-hypervisors/testhost/servers", c.Admin.Token, "2.52", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-hypervisors/testhost/servers", c.Admin.Token, "2.52", nil).Expect(t, http.StatusOK)
 	if n := len(admList(t, r, "hypervisors", "0", "servers")); n != 3 {
 		t.Errorf("servers: %s", r.Body)
 	}
 	if keys := admKeys(t, r, "hypervisors", "0", "servers", "0"); keys != "name,uuid" {
 		t.Errorf("server keys %s", keys)
 	}
-	admShape(t, "servers", admDecode(t, r), admSample(t, "os-hypervisors/hypervisors-with-servers-resp.json"))
-	r = adm(t, c, http.MethodGet, "/os-hypervisors/detail?with_servers=true", c.Admin.Token, "2.53", nil).Expect(t, http.StatusOK)
-	admShape(t, "detail with servers", admDecode(t, r), admSample(t, "os-hypervisors/v2.53/hypervisors-detail-with-servers-resp.json"),
+	admShape(t, "servers", admDecode(t, r), loadNovaSample(t, "os-hypervisors/hypervisors-with-servers-resp.json"))
+	r = nova(t, c, http.MethodGet, "/os-hypervisors/detail?with_servers=true", c.Admin.Token, "2.53", nil).Expect(t, http.StatusOK)
+	admShape(t, "detail with servers", admDecode(t, r), loadNovaSample(t, "os-hypervisors/v2.53/hypervisors-detail-with-servers-resp.json"),
 		"detail with servers.hypervisors[0].cpu_info")
-	r = adm(t, c, http.MethodGet, "/os-hypervisors/"+svc.UUID+"?with_servers=1", c.Admin.Token, "2.88", nil).Expect(t, http.StatusOK)
-	admShape(t, "show 2.88 with servers", admDecode(t, r), admSample(t, "os-hypervisors/v2.88/hypervisors-show-with-servers-resp.json"))
+	r = nova(t, c, http.MethodGet, "/os-hypervisors/"+svc.UUID+"?with_servers=1", c.Admin.Token, "2.88", nil).Expect(t, http.StatusOK)
+	admShape(t, "show 2.88 with servers", admDecode(t, r), loadNovaSample(t, "os-hypervisors/v2.88/hypervisors-show-with-servers-resp.json"))
 	if n := len(admList(t, r, "hypervisor", "servers")); n != 3 {
 		t.Errorf("show with servers: %s", r.Body)
 	}
@@ -203,11 +203,11 @@ func TestHypervisorsUsage(t *testing.T) {
 	if got["status"] != "disabled" || got["state"] != "down" || service["disabled_reason"] != "maintenance" || got["uptime"] != nil {
 		t.Errorf("disabled, down: %v", got)
 	}
-	r = adm(t, c, http.MethodGet, "/os-hypervisors/statistics", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-hypervisors/statistics", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if string(r.Body) != `{"hypervisor_statistics":{"count":0,"current_workload":0,"disk_available_least":0,"free_disk_gb":0,"free_ram_mb":0,"local_gb":0,"local_gb_used":0,"memory_mb":0,"memory_mb_used":0,"running_vms":0,"vcpus":0,"vcpus_used":0}}` {
 		t.Errorf("statistics without enabled services: %s", r.Body)
 	}
-	admFault(t, adm(t, c, http.MethodGet, "/os-hypervisors/"+svc.UUID+"/uptime", c.Admin.Token, "2.53", nil), 400,
+	admFault(t, nova(t, c, http.MethodGet, "/os-hypervisors/"+svc.UUID+"/uptime", c.Admin.Token, "2.53", nil), 400,
 		"Compute service of testhost is unavailable at this time.")
 }
 
@@ -265,12 +265,12 @@ func TestHypervisorsPaging(t *testing.T) {
 	c := servertest.New(t)
 	svc := admComputeService(t, c)
 	// Before 2.33 limit means nothing and no links show.
-	r := adm(t, c, http.MethodGet, "/os-hypervisors?limit=1", c.Admin.Token, "2.32", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/os-hypervisors?limit=1", c.Admin.Token, "2.32", nil).Expect(t, http.StatusOK)
 	if strings.Contains(string(r.Body), "links") {
 		t.Errorf("links before 2.33: %s", r.Body)
 	}
 	// A full page links to the next one.
-	r = adm(t, c, http.MethodGet, "/os-hypervisors/detail?limit=1", c.Admin.Token, "2.33", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-hypervisors/detail?limit=1", c.Admin.Token, "2.33", nil).Expect(t, http.StatusOK)
 	if got := admKeys(t, r); got != "hypervisors,hypervisors_links" {
 		t.Fatalf("keys %s: %s", got, r.Body)
 	}
@@ -278,16 +278,16 @@ func TestHypervisorsPaging(t *testing.T) {
 	if !strings.HasSuffix(href, "/v2.1/os-hypervisors/detail?limit=1&marker="+admNumOf(svc.ID)) {
 		t.Errorf("next link %s", href)
 	}
-	admShape(t, "page", admDecode(t, r), admSample(t, "os-hypervisors/v2.33/hypervisors-detail-resp.json"), "page.hypervisors[0].cpu_info")
-	r = adm(t, c, http.MethodGet, "/os-hypervisors?limit=1", c.Admin.Token, "2.53", nil).Expect(t, http.StatusOK)
-	admShape(t, "page 2.53", admDecode(t, r), admSample(t, "os-hypervisors/v2.53/hypervisors-list-resp.json"))
+	admShape(t, "page", admDecode(t, r), loadNovaSample(t, "os-hypervisors/v2.33/hypervisors-detail-resp.json"), "page.hypervisors[0].cpu_info")
+	r = nova(t, c, http.MethodGet, "/os-hypervisors?limit=1", c.Admin.Token, "2.53", nil).Expect(t, http.StatusOK)
+	admShape(t, "page 2.53", admDecode(t, r), loadNovaSample(t, "os-hypervisors/v2.53/hypervisors-list-resp.json"))
 	// After the last one: an empty page.
-	r = adm(t, c, http.MethodGet, "/os-hypervisors?marker="+svc.UUID, c.Admin.Token, "2.53", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-hypervisors?marker="+svc.UUID, c.Admin.Token, "2.53", nil).Expect(t, http.StatusOK)
 	if string(r.Body) != `{"hypervisors":[]}` {
 		t.Errorf("after the last: %s", r.Body)
 	}
 	// A page that is not full has no link.
-	r = adm(t, c, http.MethodGet, "/os-hypervisors?limit=5", c.Admin.Token, "2.53", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-hypervisors?limit=5", c.Admin.Token, "2.53", nil).Expect(t, http.StatusOK)
 	if got := admKeys(t, r); got != "hypervisors" {
 		t.Errorf("partial page keys %s", got)
 	}

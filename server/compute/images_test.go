@@ -23,7 +23,7 @@ func imgExpectKeys(t *testing.T, r *servertest.Resp, keys []string, path ...stri
 	}
 }
 
-func imgStr(t *testing.T, r *servertest.Resp, path ...string) string {
+func imgStr(t testing.TB, r *servertest.Resp, path ...string) string {
 	t.Helper()
 	s, ok := r.At(t, path...).(string)
 	if !ok {
@@ -56,7 +56,7 @@ func imgFault(t *testing.T, r *servertest.Resp, status int, key, message string)
 
 // newGlanceImage creates an image through the image API (and uploads data
 // when given), returning its id.
-func newGlanceImage(t *testing.T, c *servertest.Cloud, token string, body map[string]any, data []byte) string {
+func newGlanceImage(t testing.TB, c *servertest.Cloud, token string, body map[string]any, data []byte) string {
 	t.Helper()
 	r := c.Do(t, servertest.Req{Method: "POST", Path: "/image/v2/images", Token: token, Body: body}).Expect(t, http.StatusCreated)
 	id := imgStr(t, r, "id")

@@ -70,7 +70,7 @@ func TestInstanceActionsList(t *testing.T) {
 	path := "/servers/" + inst.ID + "/os-instance-actions"
 	actionKeys := []string{"action", "instance_uuid", "request_id", "user_id", "project_id", "start_time", "message"}
 
-	r := subCall(t, c, u, "GET", path, "", nil).Expect(t, 200)
+	r := nova(t, c, "GET", path, u.Token, "", nil).Expect(t, 200)
 	if got := actionNames(t, r); !slices.Equal(got, []string{"reboot", "start", "stop", "create"}) {
 		t.Errorf("order %v, want newest first", got)
 	}
@@ -83,17 +83,17 @@ func TestInstanceActionsList(t *testing.T) {
 		t.Errorf("message: %s", r.Body)
 	}
 	// Paging parameters mean nothing before 2.58.
-	if got := actionNames(t, subCall(t, c, u, "GET", path+"?limit=1", "2.57", nil).Expect(t, 200)); len(got) != 4 {
+	if got := actionNames(t, nova(t, c, "GET", path+"?limit=1", u.Token, "2.57", nil).Expect(t, 200)); len(got) != 4 {
 		t.Errorf("limit before 2.58: %v", got)
 	}
 
-	r = subCall(t, c, u, "GET", path, "2.58", nil).Expect(t, 200)
+	r = nova(t, c, "GET", path, u.Token, "2.58", nil).Expect(t, 200)
 	expectKeys(t, r, append(slices.Clone(actionKeys), "updated_at"), "instanceActions", "0")
 	if got := str(t, r, "instanceActions", "0", "updated_at"); got != "2026-03-01T10:03:01.123456" {
 		t.Errorf("updated_at %q", got)
 	}
 
-	r = subCall(t, c, u, "GET", path+"?limit=2", "2.58", nil).Expect(t, 200)
+	r = nova(t, c, "GET", path+"?limit=2", u.Token, "2.58", nil).Expect(t, 200)
 	if got := actionNames(t, r); !slices.Equal(got, []string{"reboot", "start"}) {
 		t.Errorf("limit 2: %v", got)
 	}
@@ -102,22 +102,22 @@ func TestInstanceActionsList(t *testing.T) {
 	if str(t, r, "links", "0", "rel") != "next" || !strings.HasSuffix(next, want) {
 		t.Errorf("next link %q, want ...%s", next, want)
 	}
-	r = subCall(t, c, u, "GET", path+"?limit=2&marker="+acts[2].RequestID, "2.58", nil).Expect(t, 200)
+	r = nova(t, c, "GET", path+"?limit=2&marker="+acts[2].RequestID, u.Token, "2.58", nil).Expect(t, 200)
 	if got := actionNames(t, r); !slices.Equal(got, []string{"stop", "create"}) {
 		t.Errorf("after marker: %v", got)
 	}
-	r = subCall(t, c, u, "GET", path+"?marker="+acts[0].RequestID, "2.58", nil).Expect(t, 200)
+	r = nova(t, c, "GET", path+"?marker="+acts[0].RequestID, u.Token, "2.58", nil).Expect(t, 200)
 	expectKeys(t, r, []string{"instanceActions"})
-	if got := actionNames(t, subCall(t, c, u, "GET", path+"?limit=0", "2.58", nil).Expect(t, 200)); len(got) != 0 {
+	if got := actionNames(t, nova(t, c, "GET", path+"?limit=0", u.Token, "2.58", nil).Expect(t, 200)); len(got) != 0 {
 		t.Errorf("limit 0: %v", got)
 	}
 
 	since := url.QueryEscape("2026-03-01T10:01:01.123456Z")
-	if got := actionNames(t, subCall(t, c, u, "GET", path+"?changes-since="+since, "2.58", nil).Expect(t, 200)); !slices.Equal(got, []string{"reboot", "start", "stop"}) {
+	if got := actionNames(t, nova(t, c, "GET", path+"?changes-since="+since, u.Token, "2.58", nil).Expect(t, 200)); !slices.Equal(got, []string{"reboot", "start", "stop"}) {
 		t.Errorf("changes-since: %v", got)
 	}
 	before := url.QueryEscape("2026-03-01T10:02:01.123456")
-	if got := actionNames(t, subCall(t, c, u, "GET", path+"?changes-since="+since+"&changes-before="+before, "2.66", nil).Expect(t, 200)); !slices.Equal(got, []string{"start", "stop"}) {
+	if got := actionNames(t, nova(t, c, "GET", path+"?changes-since="+since+"&changes-before="+before, u.Token, "2.66", nil).Expect(t, 200)); !slices.Equal(got, []string{"start", "stop"}) {
 		t.Errorf("changes-since and changes-before: %v", got)
 	}
 
@@ -135,12 +135,12 @@ func TestInstanceActionsList(t *testing.T) {
 	}
 	for _, f := range faults {
 		t.Run(f.name, func(t *testing.T) {
-			expectFault(t, subCall(t, c, u, "GET", path+f.query, f.version, nil), 400, "badRequest", f.message)
+			expectFault(t, nova(t, c, "GET", path+f.query, u.Token, f.version, nil), 400, "badRequest", f.message)
 		})
 	}
-	subCall(t, c, u, "GET", path+"?foo=1", "2.57", nil).Expect(t, 200)
-	expectFault(t, subCall(t, c, c.Other, "GET", path, "", nil), 404, "itemNotFound", "Instance "+inst.ID+" could not be found.")
-	subCall(t, c, c.Admin, "GET", path, "", nil).Expect(t, 200)
+	nova(t, c, "GET", path+"?foo=1", u.Token, "2.57", nil).Expect(t, 200)
+	expectFault(t, nova(t, c, "GET", path, c.Other.Token, "", nil), 404, "itemNotFound", "Instance "+inst.ID+" could not be found.")
+	nova(t, c, "GET", path, c.Admin.Token, "", nil).Expect(t, 200)
 }
 
 // TestInstanceActionShow checks the action with its events: who sees
@@ -184,7 +184,7 @@ func TestInstanceActionShow(t *testing.T) {
 			if tt.admin {
 				who = c.Admin
 			}
-			r := subCall(t, c, who, "GET", path, tt.version, nil).Expect(t, 200)
+			r := nova(t, c, "GET", path, who.Token, tt.version, nil).Expect(t, 200)
 			expectKeys(t, r, tt.keys, "instanceAction")
 			if tt.eventKeys == nil {
 				return
@@ -205,12 +205,12 @@ func TestInstanceActionShow(t *testing.T) {
 			}
 		})
 	}
-	r := subCall(t, c, u, "GET", "/servers/"+inst.ID+"/os-instance-actions/"+acts[1].RequestID, "2.51", nil).Expect(t, 200)
+	r := nova(t, c, "GET", "/servers/"+inst.ID+"/os-instance-actions/"+acts[1].RequestID, u.Token, "2.51", nil).Expect(t, 200)
 	if len(subList(t, r, "instanceAction", "events")) != 0 {
 		t.Errorf("stop has no events: %s", r.Body)
 	}
-	expectFault(t, subCall(t, c, u, "GET", "/servers/"+inst.ID+"/os-instance-actions/999", "", nil), 404, "itemNotFound", "Action 999 not found")
-	expectFault(t, subCall(t, c, c.Other, "GET", path, "", nil), 404, "itemNotFound", "Instance "+inst.ID+" could not be found.")
+	expectFault(t, nova(t, c, "GET", "/servers/"+inst.ID+"/os-instance-actions/999", u.Token, "", nil), 404, "itemNotFound", "Action 999 not found")
+	expectFault(t, nova(t, c, "GET", path, c.Other.Token, "", nil), 404, "itemNotFound", "Instance "+inst.ID+" could not be found.")
 }
 
 // TestInstanceActionsOfDeletedServer: a deleted server's actions are
@@ -225,14 +225,14 @@ func TestInstanceActionsOfDeletedServer(t *testing.T) {
 	acts := subActions(t, c, inst, u, gone.Add(-time.Hour), "create", "delete")
 	path := "/servers/" + inst.ID + "/os-instance-actions"
 
-	expectFault(t, subCall(t, c, u, "GET", path, "2.20", nil), 404, "itemNotFound", "Instance "+inst.ID+" could not be found.")
-	r := subCall(t, c, u, "GET", path, "2.21", nil).Expect(t, 200)
+	expectFault(t, nova(t, c, "GET", path, u.Token, "2.20", nil), 404, "itemNotFound", "Instance "+inst.ID+" could not be found.")
+	r := nova(t, c, "GET", path, u.Token, "2.21", nil).Expect(t, 200)
 	if got := actionNames(t, r); !slices.Equal(got, []string{"delete", "create"}) {
 		t.Errorf("actions %v", got)
 	}
-	subCall(t, c, u, "GET", path+"/"+acts[0].RequestID, "2.21", nil).Expect(t, 200)
-	expectFault(t, subCall(t, c, c.Other, "GET", path, "2.21", nil), 404, "itemNotFound", "")
-	expectFault(t, subCall(t, c, u, "GET", "/servers/00000000-0000-0000-0000-000000000000/os-instance-actions", "2.21", nil), 404, "itemNotFound",
+	nova(t, c, "GET", path+"/"+acts[0].RequestID, u.Token, "2.21", nil).Expect(t, 200)
+	expectFault(t, nova(t, c, "GET", path, c.Other.Token, "2.21", nil), 404, "itemNotFound", "")
+	expectFault(t, nova(t, c, "GET", "/servers/00000000-0000-0000-0000-000000000000/os-instance-actions", u.Token, "2.21", nil), 404, "itemNotFound",
 		"Instance 00000000-0000-0000-0000-000000000000 could not be found.")
 }
 
@@ -241,17 +241,17 @@ func TestInstanceActionsOfDeletedServer(t *testing.T) {
 func TestInstanceActionsRecordedByTheManager(t *testing.T) {
 	c := servertest.New(t)
 	u := c.Member
-	id := subBoot(t, c, u, subImage(t, c), nil)
-	subCall(t, c, u, "POST", "/servers/"+id+"/action", "", map[string]any{"reboot": map[string]any{"type": "HARD"}}).Expect(t, 202)
-	subWaitStatus(t, c, u, id, "ACTIVE")
-	r := subCall(t, c, u, "GET", "/servers/"+id+"/os-instance-actions", "", nil).Expect(t, 200)
+	id := boot(t, c, u.Token, bootImage(t, c, "sub-image"))
+	nova(t, c, "POST", "/servers/"+id+"/action", u.Token, "", map[string]any{"reboot": map[string]any{"type": "HARD"}}).Expect(t, 202)
+	waitStatus(t, c, u.Token, id, "ACTIVE", anyTask)
+	r := nova(t, c, "GET", "/servers/"+id+"/os-instance-actions", u.Token, "", nil).Expect(t, 200)
 	got := actionNames(t, r)
 	slices.Sort(got)
 	if !slices.Equal(got, []string{"create", "reboot"}) {
 		t.Fatalf("actions %v", got)
 	}
 	reqID := str(t, r, "instanceActions", "1", "request_id")
-	r = subCall(t, c, c.Admin, "GET", "/servers/"+id+"/os-instance-actions/"+reqID, "2.84", nil).Expect(t, 200)
+	r = nova(t, c, "GET", "/servers/"+id+"/os-instance-actions/"+reqID, c.Admin.Token, "2.84", nil).Expect(t, 200)
 	if str(t, r, "instanceAction", "action") != "create" || len(subList(t, r, "instanceAction", "events")) == 0 {
 		t.Errorf("create action: %s", r.Body)
 	}

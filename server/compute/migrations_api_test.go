@@ -56,7 +56,7 @@ func TestMigrationsList(t *testing.T) {
 			strings.Replace(base, "id,", "id,uuid,", 1) + ",migration_type,user_id,project_id,created_at,updated_at,links",
 			"os-migrations/v2.80/migrations-get.json", []string{"3", "2", "1"}},
 	} {
-		r := adm(t, c, http.MethodGet, "/os-migrations", c.Admin.Token, tc.version, nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, "/os-migrations", c.Admin.Token, tc.version, nil).Expect(t, http.StatusOK)
 		items := admItems(t, r, "migrations")
 		var order []string
 		for i := range items {
@@ -75,7 +75,7 @@ func TestMigrationsList(t *testing.T) {
 		}
 		// Each sample migration against ours of the same type (the live
 		// one under way has links).
-		for _, w := range admSample(t, tc.sample).(map[string]any)["migrations"].([]any) {
+		for _, w := range loadNovaSample(t, tc.sample).(map[string]any)["migrations"].([]any) {
 			w := w.(map[string]any)
 			for _, g := range items {
 				if g["migration_type"] == w["migration_type"] && (w["status"] == "running") == (g["status"] == "running") {
@@ -88,7 +88,7 @@ func TestMigrationsList(t *testing.T) {
 
 	// Values: hosts, flavors as Nova's integer ids (null once deleted),
 	// naive timestamps, links to the live migration.
-	r := adm(t, c, http.MethodGet, "/os-migrations", c.Admin.Token, "2.80", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/os-migrations", c.Admin.Token, "2.80", nil).Expect(t, http.StatusOK)
 	byID := map[string]map[string]any{}
 	for _, m := range admItems(t, r, "migrations") {
 		byID[m["uuid"].(string)] = m
@@ -107,7 +107,7 @@ func TestMigrationsList(t *testing.T) {
 	if e := byID[evac.UUID]; e["old_instance_type_id"] != nil || e["updated_at"] != nil || e["dest_host"] != nil || e["source_node"] != nil {
 		t.Errorf("evacuation %v", e)
 	}
-	r = adm(t, c, http.MethodGet, "/os-migrations", c.Admin.Token, "2.23", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-migrations", c.Admin.Token, "2.23", nil).Expect(t, http.StatusOK)
 	if href := r.At(t, "migrations", "1", "links", "0", "href").(string); !strings.HasSuffix(href, "/v2.1/servers/"+live.InstanceID+"/migrations/2") {
 		t.Errorf("self link %s", href)
 	}
@@ -137,10 +137,10 @@ func TestMigrationsList(t *testing.T) {
 		{"?marker=" + live.UUID + "&limit=5", "2.59", "1"},
 	} {
 		if tc.query == "?changes-before=2026-01-10T13:30:00" && tc.version == "2.59" {
-			admFault(t, adm(t, c, http.MethodGet, "/os-migrations"+tc.query, c.Admin.Token, tc.version, nil), 400, "")
+			admFault(t, nova(t, c, http.MethodGet, "/os-migrations"+tc.query, c.Admin.Token, tc.version, nil), 400, "")
 			continue
 		}
-		r := adm(t, c, http.MethodGet, "/os-migrations"+tc.query, c.Admin.Token, tc.version, nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, "/os-migrations"+tc.query, c.Admin.Token, tc.version, nil).Expect(t, http.StatusOK)
 		var ids []string
 		for i := range admItems(t, r, "migrations") {
 			ids = append(ids, admNum(r.At(t, "migrations", string(rune('0'+i)), "id")))
@@ -151,12 +151,12 @@ func TestMigrationsList(t *testing.T) {
 	}
 
 	// Paging links: a full page links on from its last migration.
-	r = adm(t, c, http.MethodGet, "/os-migrations?limit=1", c.Admin.Token, "2.59", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-migrations?limit=1", c.Admin.Token, "2.59", nil).Expect(t, http.StatusOK)
 	if href := r.At(t, "migrations_links", "0", "href").(string); !strings.HasSuffix(href, "/v2.1/os-migrations?limit=1&marker="+evac.UUID) {
 		t.Errorf("next link %s", href)
 	}
-	admShape(t, "page", admDecode(t, r), admSample(t, "os-migrations/v2.59/migrations-get-with-limit.json"))
-	r = adm(t, c, http.MethodGet, "/os-migrations?limit=5", c.Admin.Token, "2.59", nil).Expect(t, http.StatusOK)
+	admShape(t, "page", admDecode(t, r), loadNovaSample(t, "os-migrations/v2.59/migrations-get-with-limit.json"))
+	r = nova(t, c, http.MethodGet, "/os-migrations?limit=5", c.Admin.Token, "2.59", nil).Expect(t, http.StatusOK)
 	if got := admKeys(t, r); got != "migrations" {
 		t.Errorf("partial page: %s", got)
 	}
@@ -241,7 +241,7 @@ func TestServerMigrations(t *testing.T) {
 	})
 
 	// Only the live migration under way is listed and shown.
-	r := adm(t, c, http.MethodGet, base, c.Admin.Token, "2.80", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, base, c.Admin.Token, "2.80", nil).Expect(t, http.StatusOK)
 	if n := len(admItems(t, r, "migrations")); n != 1 {
 		t.Fatalf("list: %s", r.Body)
 	}
@@ -250,17 +250,17 @@ func TestServerMigrations(t *testing.T) {
 	if got := admKeys(t, r, "migrations", "0"); got != want+",uuid,user_id,project_id" {
 		t.Errorf("list keys %s", got)
 	}
-	admShape(t, "list", admDecode(t, r), admSample(t, "server-migrations/v2.80/migrations-index.json"))
-	r = adm(t, c, http.MethodGet, base+"/2", c.Admin.Token, "2.23", nil).Expect(t, http.StatusOK)
+	admShape(t, "list", admDecode(t, r), loadNovaSample(t, "server-migrations/v2.80/migrations-index.json"))
+	r = nova(t, c, http.MethodGet, base+"/2", c.Admin.Token, "2.23", nil).Expect(t, http.StatusOK)
 	if got := admKeys(t, r, "migration"); got != want {
 		t.Errorf("show keys %s", got)
 	}
-	admShape(t, "show", admDecode(t, r), admSample(t, "server-migrations/v2.23/migrations-get.json"))
+	admShape(t, "show", admDecode(t, r), loadNovaSample(t, "server-migrations/v2.23/migrations-get.json"))
 	if r.At(t, "migration", "dest_compute") != "otherhost" || r.At(t, "migration", "server_uuid") != server {
 		t.Errorf("show: %s", r.Body)
 	}
-	r = adm(t, c, http.MethodGet, base+"/2", c.Admin.Token, "2.59", nil).Expect(t, http.StatusOK)
-	admShape(t, "show 2.59", admDecode(t, r), admSample(t, "server-migrations/v2.59/migrations-get.json"))
+	r = nova(t, c, http.MethodGet, base+"/2", c.Admin.Token, "2.59", nil).Expect(t, http.StatusOK)
+	admShape(t, "show 2.59", admDecode(t, r), loadNovaSample(t, "server-migrations/v2.59/migrations-get.json"))
 
 	// A server in the middle of a live migration: the checks pass up to the
 	// migration itself.

@@ -11,20 +11,6 @@ import (
 	"minicloud/server/servertest"
 )
 
-// netBoot creates a server as u with the given "networks" (at 2.37, so
-// "auto" and "none" are accepted) and waits until it is ACTIVE.
-func netBoot(t *testing.T, c *servertest.Cloud, u servertest.User, image string, networks any, extra ...any) string {
-	t.Helper()
-	srv := map[string]any{"name": "net-server", "imageRef": image, "flavorRef": "1", "networks": networks}
-	for i := 0; i+1 < len(extra); i += 2 {
-		srv[extra[i].(string)] = extra[i+1]
-	}
-	r := subCall(t, c, u, "POST", "/servers", "2.37", map[string]any{"server": srv}).Expect(t, http.StatusAccepted)
-	id := str(t, r, "server", "id")
-	actWait(t, c, u, id, "ACTIVE")
-	return id
-}
-
 // netAddrs are a server's addresses on a network, as the server shows
 // them.
 func netAddrs(t *testing.T, c *servertest.Cloud, u servertest.User, id, network string) []string {
@@ -34,7 +20,7 @@ func netAddrs(t *testing.T, c *servertest.Cloud, u servertest.User, id, network 
 			Addresses map[string][]struct{ Addr string }
 		}
 	}
-	subCall(t, c, u, "GET", "/servers/"+id, "", nil).Expect(t, http.StatusOK).Decode(t, &show)
+	nova(t, c, "GET", "/servers/"+id, u.Token, "", nil).Expect(t, http.StatusOK).Decode(t, &show)
 	var out []string
 	for _, a := range show.Server.Addresses[network] {
 		out = append(out, a.Addr)
@@ -48,26 +34,26 @@ func netAddrs(t *testing.T, c *servertest.Cloud, u servertest.User, id, network 
 func TestServerCreateNetworks(t *testing.T) {
 	c := servertest.New(t)
 	u := c.Member
-	img := actImage(t, c, "net")
+	img := bootImage(t, c, "net")
 	private, _ := netPrivate(t, c)
 
-	fixed := netBoot(t, c, u, img, []any{map[string]any{"uuid": private, "fixed_ip": "10.0.0.30"}})
+	fixed := boot(t, c, u.Token, img, "networks", []any{map[string]any{"uuid": private, "fixed_ip": "10.0.0.30"}})
 	if got := netAddrs(t, c, u, fixed, "private"); !slices.Equal(got, []string{"10.0.0.30"}) {
 		t.Errorf("fixed address: %v", got)
 	}
-	auto := netBoot(t, c, u, img, "auto")
+	auto := boot(t, c, u.Token, img, "networks", "auto")
 	if got := netAddrs(t, c, u, auto, "private"); len(got) != 1 {
 		t.Errorf("automatic network: %v", got)
 	}
-	none := netBoot(t, c, u, img, "none")
-	r := subCall(t, c, u, "GET", "/servers/"+none, "", nil).Expect(t, http.StatusOK)
+	none := boot(t, c, u.Token, img, "networks", "none")
+	r := nova(t, c, "GET", "/servers/"+none, u.Token, "", nil).Expect(t, http.StatusOK)
 	if !strings.Contains(string(r.Body), `"addresses":{}`) {
 		t.Errorf("networks none: %s", r.Body)
 	}
 	r = c.Do(t, servertest.Req{Method: "POST", Path: "/network/v2.0/ports", Token: u.Token,
 		Body: map[string]any{"port": map[string]any{"network_id": private, "name": "mine"}}}).Expect(t, http.StatusCreated)
 	port, portIP := str(t, r, "port", "id"), str(t, r, "port", "fixed_ips", "0", "ip_address")
-	onPort := netBoot(t, c, u, img, []any{map[string]any{"port": port}})
+	onPort := boot(t, c, u.Token, img, "networks", []any{map[string]any{"port": port}})
 	if got := netAddrs(t, c, u, onPort, "private"); !slices.Equal(got, []string{portIP}) {
 		t.Errorf("on a port: %v, want %s", got, portIP)
 	}
@@ -104,22 +90,22 @@ func TestServerCreateNetworks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			expectFault(t, subCall(t, c, u, "POST", "/servers", "2.37", tt.body), tt.status, tt.key, tt.message)
+			expectFault(t, nova(t, c, "POST", "/servers", u.Token, "2.37", tt.body), tt.status, tt.key, tt.message)
 		})
 	}
 	r = c.Do(t, servertest.Req{Method: "POST", Path: "/network/v2.0/subnets", Token: u.Token,
 		Body: map[string]any{"subnet": map[string]any{"network_id": bare, "ip_version": 4, "cidr": "10.5.0.0/24"}}}).Expect(t, http.StatusCreated)
-	expectFault(t, subCall(t, c, u, "POST", "/servers", "2.37", body("auto")), 409, "conflictingRequest",
+	expectFault(t, nova(t, c, "POST", "/servers", u.Token, "2.37", body("auto")), 409, "conflictingRequest",
 		"More than one possible network found. Specify network ID(s) to select which one(s) to connect to.")
 	// Another project sees only its own and the shared network.
-	other := netBoot(t, c, c.Other, img, "auto")
+	other := boot(t, c, c.Other.Token, img, "networks", "auto")
 	if got := netAddrs(t, c, c.Other, other, "private"); len(got) != 1 {
 		t.Errorf("other project's automatic network: %v", got)
 	}
 
 	// Deleting releases the ports the cloud made and unbinds the user's.
 	for _, id := range []string{fixed, onPort} {
-		subCall(t, c, u, "DELETE", "/servers/"+id, "", nil).Expect(t, http.StatusNoContent)
+		nova(t, c, "DELETE", "/servers/"+id, u.Token, "", nil).Expect(t, http.StatusNoContent)
 		srvWaitGone(t, c, u, id)
 	}
 	r = c.Do(t, servertest.Req{Path: "/network/v2.0/ports?device_id=" + fixed, Token: c.Admin.Token}).Expect(t, http.StatusOK)
@@ -130,14 +116,14 @@ func TestServerCreateNetworks(t *testing.T) {
 	if str(t, r, "port", "device_id") != "" {
 		t.Errorf("user's port still bound after its server went: %s", r.Body)
 	}
-	netBoot(t, c, u, img, []any{map[string]any{"uuid": private, "fixed_ip": "10.0.0.30"}})
+	boot(t, c, u.Token, img, "networks", []any{map[string]any{"uuid": private, "fixed_ip": "10.0.0.30"}})
 }
 
 // srvWaitGone waits for a deleted server's 404.
 func srvWaitGone(t *testing.T, c *servertest.Cloud, u servertest.User, id string) {
 	t.Helper()
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if subCall(t, c, u, "GET", "/servers/"+id, "", nil).Status == http.StatusNotFound {
+		if nova(t, c, "GET", "/servers/"+id, u.Token, "", nil).Status == http.StatusNotFound {
 			return
 		}
 	}
@@ -150,7 +136,7 @@ func TestNetworkProxies(t *testing.T) {
 	c := servertest.New(t)
 	u := c.Member
 	private, _ := netPrivate(t, c)
-	r := subCall(t, c, u, "GET", "/os-networks", "2.35", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, "GET", "/os-networks", u.Token, "2.35", nil).Expect(t, http.StatusOK)
 	labels := []string{}
 	for i := range subList(t, r, "networks") {
 		labels = append(labels, str(t, r, "networks", strconv.Itoa(i), "label"))
@@ -160,17 +146,17 @@ func TestNetworkProxies(t *testing.T) {
 		t.Errorf("labels %v", labels)
 	}
 	expectKeys(t, r, []string{"id", "cidr", "netmask", "gateway", "broadcast", "dns1", "dns2", "cidr_v6", "gateway_v6", "label", "netmask_v6"}, "networks", "0")
-	r = subCall(t, c, c.Admin, "GET", "/os-networks/"+private, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, "GET", "/os-networks/"+private, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if str(t, r, "network", "label") != "private" || len(r.Keys(t, "network")) != 32 {
 		t.Errorf("admin show: %s", r.Body)
 	}
-	expectFault(t, subCall(t, c, u, "GET", "/os-networks/3b8e1a9c-0000-4000-8000-00000000dead", "", nil), 404, "itemNotFound", "Network not found")
-	expectFault(t, subCall(t, c, u, "GET", "/os-networks", "2.36", nil), 404, "itemNotFound", "")
-	expectFault(t, subCall(t, c, c.Admin, "POST", "/os-networks", "", map[string]any{"network": map[string]any{"label": "x"}}), 410, "computeFault", "")
+	expectFault(t, nova(t, c, "GET", "/os-networks/3b8e1a9c-0000-4000-8000-00000000dead", u.Token, "", nil), 404, "itemNotFound", "Network not found")
+	expectFault(t, nova(t, c, "GET", "/os-networks", u.Token, "2.36", nil), 404, "itemNotFound", "")
+	expectFault(t, nova(t, c, "POST", "/os-networks", c.Admin.Token, "", map[string]any{"network": map[string]any{"label": "x"}}), 410, "computeFault", "")
 
-	r = subCall(t, c, u, "GET", "/os-tenant-networks", "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, "GET", "/os-tenant-networks", u.Token, "", nil).Expect(t, http.StatusOK)
 	expectKeys(t, r, []string{"id", "cidr", "label"}, "networks", "0")
-	r = subCall(t, c, u, "GET", "/os-tenant-networks/"+private, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, "GET", "/os-tenant-networks/"+private, u.Token, "", nil).Expect(t, http.StatusOK)
 	if str(t, r, "network", "cidr") != "None" || str(t, r, "network", "label") != "private" {
 		t.Errorf("tenant network: %s", r.Body)
 	}
@@ -182,19 +168,19 @@ func TestNetworkProxies(t *testing.T) {
 func TestFloatingIPProxy(t *testing.T) {
 	c := servertest.New(t)
 	u := c.Member
-	r := subCall(t, c, u, "GET", "/os-floating-ip-pools", "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, "GET", "/os-floating-ip-pools", u.Token, "", nil).Expect(t, http.StatusOK)
 	if string(r.Body) != `{"floating_ip_pools":[{"name":"public"}]}` {
 		t.Errorf("pools: %s", r.Body)
 	}
-	r = subCall(t, c, u, "POST", "/os-floating-ips", "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, "POST", "/os-floating-ips", u.Token, "", nil).Expect(t, http.StatusOK)
 	expectKeys(t, r, []string{"fixed_ip", "id", "instance_id", "ip", "pool"}, "floating_ip")
 	id, ip := str(t, r, "floating_ip", "id"), str(t, r, "floating_ip", "ip")
 	if !strings.HasPrefix(ip, "172.24.4.") || str(t, r, "floating_ip", "pool") != "public" || r.At(t, "floating_ip", "instance_id") != nil {
 		t.Errorf("allocated: %s", r.Body)
 	}
-	expectFault(t, subCall(t, c, u, "POST", "/os-floating-ips", "", map[string]any{"pool": "nope"}), 404, "itemNotFound", "Floating IP pool not found.")
+	expectFault(t, nova(t, c, "POST", "/os-floating-ips", u.Token, "", map[string]any{"pool": "nope"}), 404, "itemNotFound", "Floating IP pool not found.")
 
-	server := netBoot(t, c, u, actImage(t, c, "fip"), "auto")
+	server := boot(t, c, u.Token, bootImage(t, c, "fip"), "networks", "auto")
 	fixed := netAddrs(t, c, u, server, "private")[0]
 	add := func(address string) map[string]any {
 		return map[string]any{"addFloatingIp": map[string]any{"address": address}}
@@ -202,30 +188,30 @@ func TestFloatingIPProxy(t *testing.T) {
 	remove := func(address string) map[string]any {
 		return map[string]any{"removeFloatingIp": map[string]any{"address": address}}
 	}
-	subCall(t, c, u, "POST", "/servers/"+server+"/action", "2.43", add(ip)).Expect(t, http.StatusAccepted)
+	nova(t, c, "POST", "/servers/"+server+"/action", u.Token, "2.43", add(ip)).Expect(t, http.StatusAccepted)
 	if got := netAddrs(t, c, u, server, "private"); !slices.Equal(got, []string{fixed, ip}) {
 		t.Errorf("addresses after addFloatingIp: %v", got)
 	}
-	r = subCall(t, c, u, "GET", "/os-floating-ips/"+id, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, "GET", "/os-floating-ips/"+id, u.Token, "", nil).Expect(t, http.StatusOK)
 	if r.At(t, "floating_ip", "instance_id") != server || r.At(t, "floating_ip", "fixed_ip") != fixed {
 		t.Errorf("associated: %s", r.Body)
 	}
-	r = subCall(t, c, u, "GET", "/os-floating-ips", "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, "GET", "/os-floating-ips", u.Token, "", nil).Expect(t, http.StatusOK)
 	if n := len(subList(t, r, "floating_ips")); n != 1 {
 		t.Errorf("%d floating IPs listed", n)
 	}
-	expectFault(t, subCall(t, c, u, "POST", "/servers/"+server+"/action", "2.43", add("172.24.4.250")), 404, "itemNotFound", "floating IP not found")
-	expectFault(t, subCall(t, c, u, "POST", "/servers/"+server+"/action", "2.44", add(ip)), 404, "itemNotFound", "")
-	subCall(t, c, u, "POST", "/servers/"+server+"/action", "2.43", remove(ip)).Expect(t, http.StatusAccepted)
-	expectFault(t, subCall(t, c, u, "POST", "/servers/"+server+"/action", "2.43", remove(ip)), 409, "conflictingRequest",
+	expectFault(t, nova(t, c, "POST", "/servers/"+server+"/action", u.Token, "2.43", add("172.24.4.250")), 404, "itemNotFound", "floating IP not found")
+	expectFault(t, nova(t, c, "POST", "/servers/"+server+"/action", u.Token, "2.44", add(ip)), 404, "itemNotFound", "")
+	nova(t, c, "POST", "/servers/"+server+"/action", u.Token, "2.43", remove(ip)).Expect(t, http.StatusAccepted)
+	expectFault(t, nova(t, c, "POST", "/servers/"+server+"/action", u.Token, "2.43", remove(ip)), 409, "conflictingRequest",
 		"Floating IP "+ip+" is not associated with instance "+server+".")
-	expectFault(t, subCall(t, c, u, "POST", "/servers/"+server+"/action", "2.43", remove("172.24.4.250")), 404, "itemNotFound",
+	expectFault(t, nova(t, c, "POST", "/servers/"+server+"/action", u.Token, "2.43", remove("172.24.4.250")), 404, "itemNotFound",
 		"Floating IP not found for address 172.24.4.250.")
 	// Another project sees none of it.
-	expectFault(t, subCall(t, c, c.Other, "GET", "/os-floating-ips/"+id, "", nil), 404, "itemNotFound", "Floating IP not found for ID "+id)
-	subCall(t, c, u, "DELETE", "/os-floating-ips/"+id, "", nil).Expect(t, http.StatusAccepted)
-	expectFault(t, subCall(t, c, u, "GET", "/os-floating-ips/"+id, "", nil), 404, "itemNotFound", "Floating IP not found for ID "+id)
-	expectFault(t, subCall(t, c, u, "GET", "/os-floating-ips", "2.36", nil), 404, "itemNotFound", "")
+	expectFault(t, nova(t, c, "GET", "/os-floating-ips/"+id, c.Other.Token, "", nil), 404, "itemNotFound", "Floating IP not found for ID "+id)
+	nova(t, c, "DELETE", "/os-floating-ips/"+id, u.Token, "", nil).Expect(t, http.StatusAccepted)
+	expectFault(t, nova(t, c, "GET", "/os-floating-ips/"+id, u.Token, "", nil), 404, "itemNotFound", "Floating IP not found for ID "+id)
+	expectFault(t, nova(t, c, "GET", "/os-floating-ips", u.Token, "2.36", nil), 404, "itemNotFound", "")
 }
 
 // TestSecurityGroupProxy manages groups and rules through the compute
@@ -233,7 +219,7 @@ func TestFloatingIPProxy(t *testing.T) {
 func TestSecurityGroupProxy(t *testing.T) {
 	c := servertest.New(t)
 	u := c.Member
-	r := subCall(t, c, u, "GET", "/os-security-groups", "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, "GET", "/os-security-groups", u.Token, "", nil).Expect(t, http.StatusOK)
 	if str(t, r, "security_groups", "0", "name") != "default" {
 		t.Fatalf("groups: %s", r.Body)
 	}
@@ -248,18 +234,18 @@ func TestSecurityGroupProxy(t *testing.T) {
 		t.Errorf("default rule group: %s", r.Body)
 	}
 
-	r = subCall(t, c, u, "POST", "/os-security-groups", "", map[string]any{"security_group": map[string]any{"name": "web", "description": "web servers"}}).Expect(t, http.StatusOK)
+	r = nova(t, c, "POST", "/os-security-groups", u.Token, "", map[string]any{"security_group": map[string]any{"name": "web", "description": "web servers"}}).Expect(t, http.StatusOK)
 	web := str(t, r, "security_group", "id")
 	if str(t, r, "security_group", "name") != "web" || len(subList(t, r, "security_group", "rules")) != 0 {
 		t.Errorf("created: %s", r.Body)
 	}
 	rule := map[string]any{"security_group_rule": map[string]any{"parent_group_id": web, "ip_protocol": "tcp", "from_port": 22, "to_port": "22", "cidr": "10.0.0.0/8"}}
-	r = subCall(t, c, u, "POST", "/os-security-group-rules", "", rule).Expect(t, http.StatusOK)
+	r = nova(t, c, "POST", "/os-security-group-rules", u.Token, "", rule).Expect(t, http.StatusOK)
 	ruleID := str(t, r, "security_group_rule", "id")
 	if r.At(t, "security_group_rule", "ip_range", "cidr") != "10.0.0.0/8" || num(t, r, "security_group_rule", "to_port") != 22 {
 		t.Errorf("rule: %s", r.Body)
 	}
-	r = subCall(t, c, u, "POST", "/os-security-group-rules", "", map[string]any{"security_group_rule": map[string]any{
+	r = nova(t, c, "POST", "/os-security-group-rules", u.Token, "", map[string]any{"security_group_rule": map[string]any{
 		"parent_group_id": web, "group_id": defaultID, "ip_protocol": "icmp"}}).Expect(t, http.StatusOK)
 	if str(t, r, "security_group_rule", "group", "name") != "default" || num(t, r, "security_group_rule", "from_port") != -1 {
 		t.Errorf("group rule: %s", r.Body)
@@ -291,7 +277,7 @@ func TestSecurityGroupProxy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := subCall(t, c, u, tt.method, tt.path, "", tt.body)
+			resp := nova(t, c, tt.method, tt.path, u.Token, "", tt.body)
 			if resp.Status != tt.status {
 				t.Fatalf("status %d, want %d: %s", resp.Status, tt.status, resp.Body)
 			}
@@ -302,25 +288,25 @@ func TestSecurityGroupProxy(t *testing.T) {
 			}
 		})
 	}
-	r = subCall(t, c, u, "PUT", "/os-security-groups/"+web, "", map[string]any{"security_group": map[string]any{"name": "www", "description": "d"}}).Expect(t, http.StatusOK)
+	r = nova(t, c, "PUT", "/os-security-groups/"+web, u.Token, "", map[string]any{"security_group": map[string]any{"name": "www", "description": "d"}}).Expect(t, http.StatusOK)
 	if str(t, r, "security_group", "name") != "www" || len(subList(t, r, "security_group", "rules")) != 2 {
 		t.Errorf("updated: %s", r.Body)
 	}
-	subCall(t, c, u, "DELETE", "/os-security-group-rules/"+ruleID, "", nil).Expect(t, http.StatusAccepted)
-	expectFault(t, subCall(t, c, u, "DELETE", "/os-security-group-rules/"+ruleID, "", nil), 404, "itemNotFound", "")
+	nova(t, c, "DELETE", "/os-security-group-rules/"+ruleID, u.Token, "", nil).Expect(t, http.StatusAccepted)
+	expectFault(t, nova(t, c, "DELETE", "/os-security-group-rules/"+ruleID, u.Token, "", nil), 404, "itemNotFound", "")
 
 	// A server's groups are its ports'.
-	server := netBoot(t, c, u, actImage(t, c, "sg"), "auto", "security_groups", []any{map[string]any{"name": "www"}})
-	r = subCall(t, c, u, "GET", "/servers/"+server+"/os-security-groups", "", nil).Expect(t, http.StatusOK)
+	server := boot(t, c, u.Token, bootImage(t, c, "sg"), "networks", "auto", "security_groups", []any{map[string]any{"name": "www"}})
+	r = nova(t, c, "GET", "/servers/"+server+"/os-security-groups", u.Token, "", nil).Expect(t, http.StatusOK)
 	if n := len(subList(t, r, "security_groups")); n != 1 || str(t, r, "security_groups", "0", "name") != "www" {
 		t.Errorf("server groups: %s", r.Body)
 	}
-	expectFault(t, subCall(t, c, u, "DELETE", "/os-security-groups/"+web, "", nil), 400, "badRequest", "")
-	subCall(t, c, u, "DELETE", "/servers/"+server, "", nil).Expect(t, http.StatusNoContent)
+	expectFault(t, nova(t, c, "DELETE", "/os-security-groups/"+web, u.Token, "", nil), 400, "badRequest", "")
+	nova(t, c, "DELETE", "/servers/"+server, u.Token, "", nil).Expect(t, http.StatusNoContent)
 	srvWaitGone(t, c, u, server)
-	subCall(t, c, u, "DELETE", "/os-security-groups/"+web, "", nil).Expect(t, http.StatusAccepted)
-	expectFault(t, subCall(t, c, u, "GET", "/os-security-groups/"+web, "", nil), 404, "itemNotFound", "")
-	expectFault(t, subCall(t, c, u, "GET", "/os-security-groups", "2.36", nil), 404, "itemNotFound", "")
+	nova(t, c, "DELETE", "/os-security-groups/"+web, u.Token, "", nil).Expect(t, http.StatusAccepted)
+	expectFault(t, nova(t, c, "GET", "/os-security-groups/"+web, u.Token, "", nil), 404, "itemNotFound", "")
+	expectFault(t, nova(t, c, "GET", "/os-security-groups", u.Token, "2.36", nil), 404, "itemNotFound", "")
 }
 
 // TestInjectNetworkInfo refreshes the server's NICs in its record from its
@@ -328,16 +314,16 @@ func TestSecurityGroupProxy(t *testing.T) {
 func TestInjectNetworkInfo(t *testing.T) {
 	c := servertest.New(t)
 	u := c.Member
-	server := netBoot(t, c, u, actImage(t, c, "inject"), "auto")
+	server := boot(t, c, u.Token, bootImage(t, c, "inject"), "networks", "auto")
 	r := c.Do(t, servertest.Req{Path: "/network/v2.0/ports?device_id=" + server, Token: u.Token}).Expect(t, http.StatusOK)
 	port := str(t, r, "ports", "0", "id")
 	netFloating(t, c, u.ProjectID, "172.24.4.77", port)
-	if nics := subStored(t, c, server).NICs; len(nics) != 1 || len(nics[0].IPs) != 1 {
+	if nics := stored(t, c, server).NICs; len(nics) != 1 || len(nics[0].IPs) != 1 {
 		t.Fatalf("record before inject: %+v", nics)
 	}
-	expectFault(t, subCall(t, c, u, "POST", "/servers/"+server+"/action", "", map[string]any{"injectNetworkInfo": nil}), 403, "forbidden", "")
-	subCall(t, c, c.Admin, "POST", "/servers/"+server+"/action", "", map[string]any{"injectNetworkInfo": nil}).Expect(t, http.StatusAccepted)
-	nics := subStored(t, c, server).NICs
+	expectFault(t, nova(t, c, "POST", "/servers/"+server+"/action", u.Token, "", map[string]any{"injectNetworkInfo": nil}), 403, "forbidden", "")
+	nova(t, c, "POST", "/servers/"+server+"/action", c.Admin.Token, "", map[string]any{"injectNetworkInfo": nil}).Expect(t, http.StatusAccepted)
+	nics := stored(t, c, server).NICs
 	if len(nics) != 1 || len(nics[0].IPs) != 2 || nics[0].IPs[1].Address != "172.24.4.77" || nics[0].IPs[1].Type != "floating" {
 		t.Errorf("record after inject: %+v", nics)
 	}

@@ -25,7 +25,7 @@ func BenchmarkServerListDetail(b *testing.B) {
 		c := servertest.New(b)
 		seedServers(b, c, n)
 		// The first list builds the order index of the seeded records.
-		srv(b, c, http.MethodGet, "/servers/detail?limit=1", c.Member.Token, "", nil).Expect(b, http.StatusOK)
+		nova(b, c, http.MethodGet, "/servers/detail?limit=1", c.Member.Token, "", nil).Expect(b, http.StatusOK)
 		for _, conc := range []int{1, 16} {
 			for _, page := range []string{"", "?limit=100"} {
 				name := fmt.Sprintf("servers=%d/concurrency=%d/page=%s", n, conc, map[string]string{"": "1000", "?limit=100": "100"}[page])
@@ -132,16 +132,16 @@ func BenchmarkServerCreateMany(b *testing.B) {
 		b.StopTimer()
 		c := servertest.New(b)
 		img := srvImage(b, c, c.Admin.Token, map[string]any{"name": "cirros"}, srvQcow2())
-		srv(b, c, http.MethodPut, "/os-quota-sets/"+c.Member.ProjectID, c.Admin.Token, "",
+		nova(b, c, http.MethodPut, "/os-quota-sets/"+c.Member.ProjectID, c.Admin.Token, "",
 			map[string]any{"quota_set": map[string]any{"instances": -1, "cores": -1, "ram": -1}}).Expect(b, http.StatusOK)
 		b.StartTimer()
 		start := time.Now()
-		r := srv(b, c, http.MethodPost, "/servers", c.Member.Token, "2.37", srvBody("name", "many", "imageRef", img, "flavorRef", "1",
+		r := nova(b, c, http.MethodPost, "/servers", c.Member.Token, "2.37", srvBody("name", "many", "imageRef", img, "flavorRef", "1",
 			"networks", "none", "min_count", n, "return_reservation_id", true)).Expect(b, http.StatusAccepted)
 		accepted := time.Since(start)
 		resv := r.At(b, "reservation_id").(string)
 		for {
-			l := srv(b, c, http.MethodGet, "/servers?status=ACTIVE&reservation_id="+resv, c.Member.Token, "", nil).Expect(b, http.StatusOK)
+			l := nova(b, c, http.MethodGet, "/servers?status=ACTIVE&reservation_id="+resv, c.Member.Token, "", nil).Expect(b, http.StatusOK)
 			if got := len(l.At(b, "servers").([]any)); got == n {
 				break
 			}

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"minicloud/server/servertest"
 )
@@ -158,7 +157,7 @@ func TestServerCreateRefusals(t *testing.T) {
 			case "reader":
 				token = reader.Token
 			}
-			r := srv(t, c, http.MethodPost, "/servers", token, tt.version, tt.body)
+			r := nova(t, c, http.MethodPost, "/servers", token, tt.version, tt.body)
 			srvFault(t, r, tt.status, tt.message)
 			if n := srvCount(t, c); n != 0 {
 				t.Fatalf("%d instances written by a refused create", n)
@@ -169,27 +168,11 @@ func TestServerCreateRefusals(t *testing.T) {
 
 func TestServerCreateVolumesBootAlias(t *testing.T) {
 	c := servertest.New(t)
-	srvFault(t, srv(t, c, http.MethodPost, "/os-volumes_boot", c.Member.Token, "2.103", srvBody("name", "x", "flavorRef", "1", "networks", "none")), 404, "The resource could not be found.")
+	srvFault(t, nova(t, c, http.MethodPost, "/os-volumes_boot", c.Member.Token, "2.103", srvBody("name", "x", "flavorRef", "1", "networks", "none")), 404, "The resource could not be found.")
 	// Up to 2.102 it is /servers: the same validation.
-	srvFault(t, srv(t, c, http.MethodPost, "/os-volumes_boot", c.Member.Token, "2.102", srvBody("name", "x", "flavorRef", "1", "networks", "none")), 400, "Missing imageRef attribute")
-	srv(t, c, http.MethodGet, "/os-volumes_boot", c.Member.Token, "2.102", nil).Expect(t, http.StatusOK)
-	srvFault(t, srv(t, c, http.MethodGet, "/os-volumes_boot", c.Member.Token, "2.103", nil), 404, "")
-}
-
-// srvWaitStatus polls a server until it reaches status (60 s at most).
-func srvWaitStatus(t *testing.T, c *servertest.Cloud, token, id, status string) *servertest.Resp {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		r := srv(t, c, http.MethodGet, "/servers/"+id, token, "", nil)
-		if r.Status == http.StatusOK && r.At(t, "server", "status") == status {
-			return r
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server %s never reached %s: %d %s", id, status, r.Status, r.Body)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	srvFault(t, nova(t, c, http.MethodPost, "/os-volumes_boot", c.Member.Token, "2.102", srvBody("name", "x", "flavorRef", "1", "networks", "none")), 400, "Missing imageRef attribute")
+	nova(t, c, http.MethodGet, "/os-volumes_boot", c.Member.Token, "2.102", nil).Expect(t, http.StatusOK)
+	srvFault(t, nova(t, c, http.MethodGet, "/os-volumes_boot", c.Member.Token, "2.103", nil), 404, "")
 }
 
 func TestServerCreateAnswers(t *testing.T) {
@@ -201,7 +184,7 @@ func TestServerCreateAnswers(t *testing.T) {
 		if tt.version != "" {
 			body["server"].(map[string]any)["networks"] = "none"
 		}
-		r := srv(t, c, http.MethodPost, "/servers", c.Member.Token, tt.version, body).Expect(t, http.StatusAccepted)
+		r := nova(t, c, http.MethodPost, "/servers", c.Member.Token, tt.version, body).Expect(t, http.StatusAccepted)
 		want := keysAt(t, realNova(t, tt.capture), "server")
 		if got := r.Keys(t, "server"); !slices.Equal(got, want) {
 			t.Errorf("%s keys %v, want %v", tt.capture, got, want)
@@ -216,12 +199,12 @@ func TestServerCreateAnswers(t *testing.T) {
 		if r.At(t, "server", "security_groups", "0", "name") != "default" || r.At(t, "server", "OS-DCF:diskConfig") != "MANUAL" {
 			t.Errorf("answer %s", r.Body)
 		}
-		show := srvWaitStatus(t, c, c.Member.Token, id, "ACTIVE")
+		show := waitStatus(t, c, c.Member.Token, id, "ACTIVE", anyTask)
 		if show.At(t, "server", "name") != "cap" || show.At(t, "server", "image", "id") != img {
 			t.Errorf("show %s", show.Body)
 		}
 		// real-nova/16: what the manager made shows like Nova's server.
-		full := srv(t, c, http.MethodGet, "/servers/"+id, c.Admin.Token, "2.93", nil).Expect(t, http.StatusOK)
+		full := nova(t, c, http.MethodGet, "/servers/"+id, c.Admin.Token, "2.93", nil).Expect(t, http.StatusOK)
 		// The capture's server has no network; one booted on the default
 		// network shows its ports' security groups after terminated_at.
 		wantShow := keysAt(t, realNova(t, "16-get-server-latest.http"), "server")
@@ -240,29 +223,29 @@ func TestServerCreateAnswers(t *testing.T) {
 	}
 	// The given password, groups and disk config come back; several
 	// servers answer with the first, or with the reservation id.
-	r := srv(t, c, http.MethodPost, "/servers", c.Member.Token, "2.52", srvBody("name", "many", "imageRef", img, "flavorRef", "1", "networks", "none",
+	r := nova(t, c, http.MethodPost, "/servers", c.Member.Token, "2.52", srvBody("name", "many", "imageRef", img, "flavorRef", "1", "networks", "none",
 		"adminPass", "secret", "OS-DCF:diskConfig", "AUTO", "min_count", 2, "max_count", "3",
 		"security_groups", []any{map[string]any{"name": "default"}}, "tags", []any{"a", "b"}, "metadata", map[string]any{"k": "v"})).Expect(t, http.StatusAccepted)
 	if r.At(t, "server", "adminPass") != "secret" || r.At(t, "server", "OS-DCF:diskConfig") != "AUTO" {
 		t.Errorf("answer %s", r.Body)
 	}
-	r = srv(t, c, http.MethodPost, "/servers", c.Member.Token, "", srvBody("name", "resv", "imageRef", img, "flavorRef", "1", "return_reservation_id", true, "min_count", 2)).Expect(t, http.StatusAccepted)
+	r = nova(t, c, http.MethodPost, "/servers", c.Member.Token, "", srvBody("name", "resv", "imageRef", img, "flavorRef", "1", "return_reservation_id", true, "min_count", 2)).Expect(t, http.StatusAccepted)
 	resv, _ := r.At(t, "reservation_id").(string)
 	if !strings.HasPrefix(resv, "r-") || len(r.Keys(t)) != 1 {
 		t.Errorf("reservation answer %s", r.Body)
 	}
-	list := srv(t, c, http.MethodGet, "/servers/detail?reservation_id="+resv, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	list := nova(t, c, http.MethodGet, "/servers/detail?reservation_id="+resv, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if n := len(list.At(t, "servers").([]any)); n != 0 {
 		// The admin lists its own project: the member's servers are not there.
 		t.Errorf("admin's own list has %d servers", n)
 	}
-	list = srv(t, c, http.MethodGet, "/servers/detail?reservation_id="+resv, c.Member.Token, "", nil).Expect(t, http.StatusOK)
+	list = nova(t, c, http.MethodGet, "/servers/detail?reservation_id="+resv, c.Member.Token, "", nil).Expect(t, http.StatusOK)
 	if n := len(list.At(t, "servers").([]any)); n != 2 {
 		t.Errorf("reservation %s lists %d servers: %s", resv, n, list.Body)
 	}
 	// Before 2.19 the description is the name.
-	r = srv(t, c, http.MethodPost, "/servers", c.Member.Token, "", srvBody("name", "described", "imageRef", img, "flavorRef", "1")).Expect(t, http.StatusAccepted)
-	show := srv(t, c, http.MethodGet, "/servers/"+r.At(t, "server", "id").(string), c.Member.Token, "2.19", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodPost, "/servers", c.Member.Token, "", srvBody("name", "described", "imageRef", img, "flavorRef", "1")).Expect(t, http.StatusAccepted)
+	show := nova(t, c, http.MethodGet, "/servers/"+r.At(t, "server", "id").(string), c.Member.Token, "2.19", nil).Expect(t, http.StatusOK)
 	if show.At(t, "server", "description") != "described" {
 		t.Errorf("description %v", show.At(t, "server", "description"))
 	}
@@ -271,24 +254,24 @@ func TestServerCreateAnswers(t *testing.T) {
 func TestServerCreateQuota(t *testing.T) {
 	c := servertest.New(t)
 	img := srvImage(t, c, c.Admin.Token, map[string]any{"name": "cirros"}, srvQcow2())
-	srv(t, c, http.MethodPut, "/os-quota-sets/"+c.Member.ProjectID, c.Admin.Token, "", map[string]any{"quota_set": map[string]any{"instances": 2}}).Expect(t, http.StatusOK)
-	srv(t, c, http.MethodPost, "/servers", c.Member.Token, "", srvBody("name", "q", "imageRef", img, "flavorRef", "1", "min_count", 2)).Expect(t, http.StatusAccepted)
+	nova(t, c, http.MethodPut, "/os-quota-sets/"+c.Member.ProjectID, c.Admin.Token, "", map[string]any{"quota_set": map[string]any{"instances": 2}}).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodPost, "/servers", c.Member.Token, "", srvBody("name", "q", "imageRef", img, "flavorRef", "1", "min_count", 2)).Expect(t, http.StatusAccepted)
 	before := srvCount(t, c)
-	srvFault(t, srv(t, c, http.MethodPost, "/servers", c.Member.Token, "", srvBody("name", "q", "imageRef", img, "flavorRef", "1")), 403,
+	srvFault(t, nova(t, c, http.MethodPost, "/servers", c.Member.Token, "", srvBody("name", "q", "imageRef", img, "flavorRef", "1")), 403,
 		"Quota exceeded for instances: Requested 1, but already used 2 of 2 instances")
 	if srvCount(t, c) != before {
 		t.Error("a refused create wrote instances")
 	}
 	// A missing volume is refused after the quota check, before anything
 	// is written.
-	srv(t, c, http.MethodPut, "/os-quota-sets/"+c.Member.ProjectID, c.Admin.Token, "", map[string]any{"quota_set": map[string]any{"instances": 10}}).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodPut, "/os-quota-sets/"+c.Member.ProjectID, c.Admin.Token, "", map[string]any{"quota_set": map[string]any{"instances": 10}}).Expect(t, http.StatusOK)
 	const missing = "3e8a5f3e-1111-4222-8333-444455556666"
-	srvFault(t, srv(t, c, http.MethodPost, "/servers", c.Member.Token, "", srvBody("name", "v", "imageRef", img, "flavorRef", "1",
+	srvFault(t, nova(t, c, http.MethodPost, "/servers", c.Member.Token, "", srvBody("name", "v", "imageRef", img, "flavorRef", "1",
 		"block_device_mapping_v2", []any{
 			map[string]any{"source_type": "image", "destination_type": "local", "uuid": img, "boot_index": 0},
 			map[string]any{"source_type": "volume", "destination_type": "volume", "uuid": missing}})), 400, "Volume "+missing+" could not be found.")
 	// Bad boot sequence.
-	srvFault(t, srv(t, c, http.MethodPost, "/servers", c.Member.Token, "", srvBody("name", "v", "imageRef", img, "flavorRef", "1",
+	srvFault(t, nova(t, c, http.MethodPost, "/servers", c.Member.Token, "", srvBody("name", "v", "imageRef", img, "flavorRef", "1",
 		"block_device_mapping_v2", []any{map[string]any{"source_type": "blank", "destination_type": "local", "boot_index": 1, "volume_size": 1}})), 400,
 		"Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.")
 	if srvCount(t, c) != before {
@@ -309,7 +292,7 @@ func TestServerCreateForcedHost(t *testing.T) {
 		{"nova:otherhost", "", http.StatusBadRequest},
 	}
 	for _, tt := range tests {
-		r := srv(t, c, http.MethodPost, "/servers", c.Admin.Token, "2.96", srvBody("name", "f", "imageRef", img, "flavorRef", "1", "networks", "none", "availability_zone", tt.zone))
+		r := nova(t, c, http.MethodPost, "/servers", c.Admin.Token, "2.96", srvBody("name", "f", "imageRef", img, "flavorRef", "1", "networks", "none", "availability_zone", tt.zone))
 		if r.Status != tt.status {
 			t.Fatalf("%s: %d %s", tt.zone, r.Status, r.Body)
 		}
@@ -317,7 +300,7 @@ func TestServerCreateForcedHost(t *testing.T) {
 			continue
 		}
 		id := r.At(t, "server", "id").(string)
-		if got := srvLoad(t, c, id); got.PinnedAZ != tt.wantPinned {
+		if got := stored(t, c, id); got.PinnedAZ != tt.wantPinned {
 			t.Errorf("%s: pinned %q", tt.zone, got.PinnedAZ)
 		}
 	}

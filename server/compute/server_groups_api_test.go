@@ -13,14 +13,14 @@ import (
 // sgCreate creates a group as u at version and returns its id.
 func sgCreate(t *testing.T, c *servertest.Cloud, u servertest.User, version string, group map[string]any) string {
 	t.Helper()
-	r := subCall(t, c, u, "POST", "/os-server-groups", version, map[string]any{"server_group": group}).Expect(t, 200)
+	r := nova(t, c, "POST", "/os-server-groups", u.Token, version, map[string]any{"server_group": group}).Expect(t, 200)
 	return str(t, r, "server_group", "id")
 }
 
 // sgMembers is the "members" of a group as u sees it.
 func sgMembers(t *testing.T, c *servertest.Cloud, u servertest.User, id string) []string {
 	t.Helper()
-	r := subCall(t, c, u, "GET", "/os-server-groups/"+id, "", nil).Expect(t, 200)
+	r := nova(t, c, "GET", "/os-server-groups/"+id, u.Token, "", nil).Expect(t, 200)
 	var out []string
 	for _, m := range subList(t, r, "server_group", "members") {
 		out = append(out, m.(string))
@@ -72,21 +72,21 @@ func TestServerGroupShapes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.version+" "+tt.group["name"].(string), func(t *testing.T) {
-			r := subCall(t, c, u, "POST", "/os-server-groups", tt.version, map[string]any{"server_group": tt.group}).Expect(t, 200)
+			r := nova(t, c, "POST", "/os-server-groups", u.Token, tt.version, map[string]any{"server_group": tt.group}).Expect(t, 200)
 			expectKeys(t, r, []string{"server_group"})
 			expectKeys(t, r, tt.keys, "server_group")
 			if tt.check != nil {
 				tt.check(t, r)
 			}
 			id := str(t, r, "server_group", "id")
-			r2 := subCall(t, c, u, "GET", "/os-server-groups/"+id, tt.version, nil).Expect(t, 200)
+			r2 := nova(t, c, "GET", "/os-server-groups/"+id, u.Token, tt.version, nil).Expect(t, 200)
 			if string(r2.Body) != string(r.Body) {
 				t.Errorf("show differs from create:\n%s\n%s", r2.Body, r.Body)
 			}
 		})
 	}
 	// A group made with rules shows its one policy before 2.64.
-	r := subCall(t, c, u, "GET", "/os-server-groups", "2.63", nil).Expect(t, 200)
+	r := nova(t, c, "GET", "/os-server-groups", u.Token, "2.63", nil).Expect(t, 200)
 	if n := len(subList(t, r, "server_groups")); n != 5 {
 		t.Fatalf("%d groups: %s", n, r.Body)
 	}
@@ -135,13 +135,13 @@ func TestServerGroupFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			expectFault(t, subCall(t, c, u, tt.method, tt.path, tt.version, tt.body), tt.status, tt.key, tt.message)
+			expectFault(t, nova(t, c, tt.method, tt.path, u.Token, tt.version, tt.body), tt.status, tt.key, tt.message)
 		})
 	}
 	// Admins see and delete any project's group.
-	subCall(t, c, c.Admin, "GET", "/os-server-groups/"+theirs, "", nil).Expect(t, 200)
-	subCall(t, c, c.Admin, "DELETE", "/os-server-groups/"+theirs, "", nil).Expect(t, 204)
-	expectFault(t, subCall(t, c, c.Other, "GET", "/os-server-groups/"+theirs, "", nil), 404, "itemNotFound", "")
+	nova(t, c, "GET", "/os-server-groups/"+theirs, c.Admin.Token, "", nil).Expect(t, 200)
+	nova(t, c, "DELETE", "/os-server-groups/"+theirs, c.Admin.Token, "", nil).Expect(t, 204)
+	expectFault(t, nova(t, c, "GET", "/os-server-groups/"+theirs, c.Other.Token, "", nil), 404, "itemNotFound", "")
 }
 
 // TestServerGroupListAndQuota lists by project (all for admins asking),
@@ -161,34 +161,34 @@ func TestServerGroupListAndQuota(t *testing.T) {
 		}
 		return out
 	}
-	if got := ids(subCall(t, c, u, "GET", "/os-server-groups", "", nil).Expect(t, 200)); !slices.Equal(got, mine) {
+	if got := ids(nova(t, c, "GET", "/os-server-groups", u.Token, "", nil).Expect(t, 200)); !slices.Equal(got, mine) {
 		t.Errorf("own groups %v, want %v in creation order", got, mine)
 	}
-	if got := ids(subCall(t, c, u, "GET", "/os-server-groups?all_projects=1", "", nil).Expect(t, 200)); !slices.Equal(got, mine) {
+	if got := ids(nova(t, c, "GET", "/os-server-groups?all_projects=1", u.Token, "", nil).Expect(t, 200)); !slices.Equal(got, mine) {
 		t.Errorf("all_projects for a member: %v", got)
 	}
-	if got := ids(subCall(t, c, c.Admin, "GET", "/os-server-groups?all_projects=1", "", nil).Expect(t, 200)); !slices.Equal(got, append(slices.Clone(mine), theirs)) {
+	if got := ids(nova(t, c, "GET", "/os-server-groups?all_projects=1", c.Admin.Token, "", nil).Expect(t, 200)); !slices.Equal(got, append(slices.Clone(mine), theirs)) {
 		t.Errorf("all_projects for an admin: %v", got)
 	}
-	if got := ids(subCall(t, c, c.Admin, "GET", "/os-server-groups", "", nil).Expect(t, 200)); len(got) != 0 {
+	if got := ids(nova(t, c, "GET", "/os-server-groups", c.Admin.Token, "", nil).Expect(t, 200)); len(got) != 0 {
 		t.Errorf("admin's own project: %v", got)
 	}
-	if got := ids(subCall(t, c, u, "GET", "/os-server-groups?offset=1&limit=1", "", nil).Expect(t, 200)); !slices.Equal(got, mine[1:2]) {
+	if got := ids(nova(t, c, "GET", "/os-server-groups?offset=1&limit=1", u.Token, "", nil).Expect(t, 200)); !slices.Equal(got, mine[1:2]) {
 		t.Errorf("offset 1 limit 1: %v", got)
 	}
 
-	subCall(t, c, c.Admin, "PUT", "/os-quota-sets/"+u.ProjectID, "", map[string]any{"quota_set": map[string]any{"server_groups": 3}}).Expect(t, 200)
-	expectFault(t, subCall(t, c, u, "POST", "/os-server-groups", "", map[string]any{"server_group": map[string]any{"name": "e", "policies": []string{"affinity"}}}),
+	nova(t, c, "PUT", "/os-quota-sets/"+u.ProjectID, c.Admin.Token, "", map[string]any{"quota_set": map[string]any{"server_groups": 3}}).Expect(t, 200)
+	expectFault(t, nova(t, c, "POST", "/os-server-groups", u.Token, "", map[string]any{"server_group": map[string]any{"name": "e", "policies": []string{"affinity"}}}),
 		403, "forbidden", "Quota exceeded, too many server groups.")
-	r := subCall(t, c, u, "GET", "/os-quota-sets/"+u.ProjectID+"/detail", "", nil).Expect(t, 200)
+	r := nova(t, c, "GET", "/os-quota-sets/"+u.ProjectID+"/detail", u.Token, "", nil).Expect(t, 200)
 	if num(t, r, "quota_set", "server_groups", "in_use") != 3 {
 		t.Errorf("server_groups in use: %s", r.Body)
 	}
-	subCall(t, c, u, "DELETE", "/os-server-groups/"+mine[0], "", nil).Expect(t, 204)
+	nova(t, c, "DELETE", "/os-server-groups/"+mine[0], u.Token, "", nil).Expect(t, 204)
 	sgCreate(t, c, u, "2.1", map[string]any{"name": "e", "policies": []string{"affinity"}})
 
 	reader := subReader(t, c)
-	expectFault(t, subCall(t, c, reader, "POST", "/os-server-groups", "", map[string]any{"server_group": map[string]any{"name": "r", "policies": []string{"affinity"}}}),
+	expectFault(t, nova(t, c, "POST", "/os-server-groups", reader.Token, "", map[string]any{"server_group": map[string]any{"name": "r", "policies": []string{"affinity"}}}),
 		403, "forbidden", "Policy doesn't allow os_compute_api:os-server-groups:create to be performed.")
 }
 
@@ -210,7 +210,7 @@ func TestServerGroupMembers(t *testing.T) {
 	if got := sgMembers(t, c, u, id); !slices.Equal(got, []string{second.ID}) {
 		t.Errorf("members after delete %v", got)
 	}
-	r := subCall(t, c, u, "GET", "/os-server-groups", "", nil).Expect(t, 200)
+	r := nova(t, c, "GET", "/os-server-groups", u.Token, "", nil).Expect(t, 200)
 	if got := r.At(t, "server_groups", "0", "members").([]any); len(got) != 1 || got[0] != second.ID {
 		t.Errorf("members in list: %s", r.Body)
 	}
@@ -221,23 +221,23 @@ func TestServerGroupMembers(t *testing.T) {
 func TestServerGroupHint(t *testing.T) {
 	c := servertest.New(t)
 	u := c.Member
-	image := subImage(t, c)
+	image := bootImage(t, c, "sub-image")
 	aff := sgCreate(t, c, u, "2.1", map[string]any{"name": "aff", "policies": []string{"affinity"}})
-	a := subBoot(t, c, u, image, map[string]any{"os:scheduler_hints": map[string]any{"group": aff}})
-	b := subBoot(t, c, u, image, map[string]any{"os:scheduler_hints": map[string]any{"group": aff}})
+	a := boot(t, c, u.Token, image, "os:scheduler_hints", map[string]any{"group": aff})
+	b := boot(t, c, u.Token, image, "os:scheduler_hints", map[string]any{"group": aff})
 	if got := sgMembers(t, c, u, aff); !slices.Equal(got, []string{a, b}) {
 		t.Errorf("affinity members %v", got)
 	}
 
 	anti := sgCreate(t, c, u, "2.1", map[string]any{"name": "anti", "policies": []string{"anti-affinity"}})
-	first := subBoot(t, c, u, image, map[string]any{"os:scheduler_hints": map[string]any{"group": anti}})
-	r := subCall(t, c, u, "POST", "/servers", "2.37", map[string]any{
+	first := boot(t, c, u.Token, image, "os:scheduler_hints", map[string]any{"group": anti})
+	r := nova(t, c, "POST", "/servers", u.Token, "2.37", map[string]any{
 		"server":             map[string]any{"name": "second", "imageRef": image, "flavorRef": "1", "networks": "none"},
 		"os:scheduler_hints": map[string]any{"group": anti},
 	}).Expect(t, 202)
 	second := str(t, r, "server", "id")
-	subWaitStatus(t, c, u, second, "ERROR")
-	r = subCall(t, c, u, "GET", "/servers/"+second, "", nil)
+	waitStatus(t, c, u.Token, second, "ERROR", anyTask)
+	r = nova(t, c, "GET", "/servers/"+second, u.Token, "", nil)
 	if msg := str(t, r, "server", "fault", "message"); msg != "No valid host was found. There are not enough hosts available." {
 		t.Errorf("fault %q", msg)
 	}
@@ -246,7 +246,7 @@ func TestServerGroupHint(t *testing.T) {
 	}
 
 	missing := "0b7f3c5e-9c1a-4d2e-8f3b-6a5d4c3b2a10"
-	expectFault(t, subCall(t, c, u, "POST", "/servers", "2.37", map[string]any{
+	expectFault(t, nova(t, c, "POST", "/servers", u.Token, "2.37", map[string]any{
 		"server":             map[string]any{"name": "x", "imageRef": image, "flavorRef": "1", "networks": "none"},
 		"os:scheduler_hints": map[string]any{"group": missing},
 	}), 400, "badRequest", "Instance group "+missing+" could not be found.")

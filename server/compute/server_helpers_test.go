@@ -18,12 +18,6 @@ import (
 
 // Helpers of the server API tests.
 
-// srv makes a compute call under /v2.1.
-func srv(t testing.TB, c *servertest.Cloud, method, path, token, version string, body any) *servertest.Resp {
-	t.Helper()
-	return c.Do(t, servertest.Req{Method: method, Path: "/v2.1" + path, Token: token, Version: version, Body: body})
-}
-
 // srvFault checks a Nova fault: status, key and (when not "") message.
 func srvFault(t testing.TB, r *servertest.Resp, status int, message string) {
 	t.Helper()
@@ -86,21 +80,6 @@ func srvSeed(t testing.TB, c *servertest.Cloud, insts ...*store.Instance) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// srvLoad reads an instance record.
-func srvLoad(t testing.TB, c *servertest.Cloud, id string) *store.Instance {
-	t.Helper()
-	var inst *store.Instance
-	err := c.Server.DB().View(context.Background(), func(tx *store.Tx) error {
-		var err error
-		inst, err = store.Instances.Get(tx, id)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inst
 }
 
 // srvCount counts the instance records.

@@ -19,7 +19,7 @@ func FuzzServerCreateHTTP(f *testing.F) {
 	img := srvImage(f, c, c.Admin.Token, map[string]any{"name": "cirros"}, srvQcow2())
 	// With no instances allowed, every create that passes the checks is
 	// refused in the transaction that would write it.
-	srv(f, c, http.MethodPut, "/os-quota-sets/"+c.Member.ProjectID, c.Admin.Token, "", map[string]any{"quota_set": map[string]any{"instances": 0}}).Expect(f, http.StatusOK)
+	nova(f, c, http.MethodPut, "/os-quota-sets/"+c.Member.ProjectID, c.Admin.Token, "", map[string]any{"quota_set": map[string]any{"instances": 0}}).Expect(f, http.StatusOK)
 	for _, body := range []string{
 		`{"server": {"name": "x", "imageRef": "` + img + `", "flavorRef": "1"}}`,
 		`{"server": {"name": "x", "imageRef": "` + img + `", "flavorRef": "1", "networks": "none", "min_count": 2, "block_device_mapping_v2": [{"source_type": "blank", "destination_type": "local", "volume_size": 1}]}}`,
@@ -62,13 +62,13 @@ func FuzzServerUpdateHTTP(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte, minor uint8) {
 		version := fuzzVersion(minor)
-		before := srvLoad(t, c, inst.ID)
+		before := stored(t, c, inst.ID)
 		r := c.Do(t, servertest.Req{Method: http.MethodPut, Path: "/v2.1/servers/" + inst.ID, Token: c.Member.Token, Version: version, Body: body})
 		if r.Status >= 500 {
 			t.Fatalf("%s at %q: %d %s", body, version, r.Status, r.Body)
 		}
 		if r.Status != http.StatusOK {
-			if after := srvLoad(t, c, inst.ID); !reflect.DeepEqual(before, after) {
+			if after := stored(t, c, inst.ID); !reflect.DeepEqual(before, after) {
 				a, _ := json.Marshal(before)
 				b, _ := json.Marshal(after)
 				t.Fatalf("%s refused with %d but the record changed:\n%s\n%s", body, r.Status, a, b)

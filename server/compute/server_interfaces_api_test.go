@@ -18,7 +18,7 @@ func TestServerInterfacesList(t *testing.T) {
 	nics := subNetNICs(t, c, u, inst.ID)
 	base := "/servers/" + inst.ID + "/os-interface"
 
-	r := subCall(t, c, u, "GET", base, "2.69", nil).Expect(t, 200)
+	r := nova(t, c, "GET", base, u.Token, "2.69", nil).Expect(t, 200)
 	if n := len(subList(t, r, "interfaceAttachments")); n != 3 {
 		t.Fatalf("%d attachments, want 3: %s", n, r.Body)
 	}
@@ -31,25 +31,25 @@ func TestServerInterfacesList(t *testing.T) {
 		t.Errorf("attachments: %s", r.Body)
 	}
 
-	r = subCall(t, c, u, "GET", base, "2.70", nil).Expect(t, 200)
+	r = nova(t, c, "GET", base, u.Token, "2.70", nil).Expect(t, 200)
 	expectKeys(t, r, []string{"net_id", "port_id", "mac_addr", "port_state", "fixed_ips", "tag"}, "interfaceAttachments", "0")
 	if str(t, r, "interfaceAttachments", "0", "tag") != "first" || r.At(t, "interfaceAttachments", "1", "tag") != nil {
 		t.Errorf("tags: %s", r.Body)
 	}
 
-	r = subCall(t, c, u, "GET", base+"/"+nics[1].PortID, "2.70", nil).Expect(t, 200)
+	r = nova(t, c, "GET", base+"/"+nics[1].PortID, u.Token, "2.70", nil).Expect(t, 200)
 	expectKeys(t, r, []string{"net_id", "port_id", "mac_addr", "port_state", "fixed_ips", "tag"}, "interfaceAttachment")
 	if str(t, r, "interfaceAttachment", "mac_addr") != nics[1].MAC {
 		t.Errorf("show: %s", r.Body)
 	}
 	for _, port := range []string{nics[3].PortID, "99999999-9999-4999-8999-999999999999"} {
-		expectFault(t, subCall(t, c, u, "GET", base+"/"+port, "", nil), 404, "itemNotFound", "Port id "+port+" could not be found.")
+		expectFault(t, nova(t, c, "GET", base+"/"+port, u.Token, "", nil), 404, "itemNotFound", "Port id "+port+" could not be found.")
 	}
 	// A port that exists but is another server's.
 	other := subRecord(t, c, u, nil)
-	expectFault(t, subCall(t, c, u, "GET", "/servers/"+other.ID+"/os-interface/"+nics[0].PortID, "", nil), 404, "itemNotFound",
+	expectFault(t, nova(t, c, "GET", "/servers/"+other.ID+"/os-interface/"+nics[0].PortID, u.Token, "", nil), 404, "itemNotFound",
 		"Instance "+other.ID+" does not have a port with id "+nics[0].PortID)
-	r = subCall(t, c, u, "GET", "/servers/"+other.ID+"/os-interface", "", nil).Expect(t, 200)
+	r = nova(t, c, "GET", "/servers/"+other.ID+"/os-interface", u.Token, "", nil).Expect(t, 200)
 	if string(r.Body) != `{"interfaceAttachments":[]}` {
 		t.Errorf("no NICs: %s", r.Body)
 	}
@@ -62,7 +62,7 @@ func TestServerInterfacesList(t *testing.T) {
 func TestServerInterfacesAttachDetach(t *testing.T) {
 	c := servertest.New(t)
 	u := c.Member
-	id := actBoot(t, c, u, actImage(t, c, "ifaces"))
+	id := boot(t, c, u.Token, bootImage(t, c, "ifaces"))
 	locked := subRecord(t, c, u, func(i *store.Instance) { i.Locked = true })
 	shelved := subRecord(t, c, u, func(i *store.Instance) { i.VMState = "shelved_offloaded" })
 	busy := subRecord(t, c, u, func(i *store.Instance) { i.TaskState = "rebooting" })
@@ -100,12 +100,12 @@ func TestServerInterfacesAttachDetach(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			expectFault(t, subCall(t, c, u, tt.method, tt.path, tt.version, tt.body), tt.status, tt.key, tt.message)
+			expectFault(t, nova(t, c, tt.method, tt.path, u.Token, tt.version, tt.body), tt.status, tt.key, tt.message)
 		})
 	}
 
 	// On a network, with an address and a tag.
-	r := subCall(t, c, u, "POST", base, "2.70", attach(map[string]any{"net_id": private, "tag": "data",
+	r := nova(t, c, "POST", base, u.Token, "2.70", attach(map[string]any{"net_id": private, "tag": "data",
 		"fixed_ips": []any{map[string]any{"ip_address": "10.0.0.50"}}})).Expect(t, 200)
 	expectKeys(t, r, []string{"net_id", "port_id", "mac_addr", "port_state", "fixed_ips", "tag"}, "interfaceAttachment")
 	made := str(t, r, "interfaceAttachment", "port_id")
@@ -113,31 +113,31 @@ func TestServerInterfacesAttachDetach(t *testing.T) {
 		str(t, r, "interfaceAttachment", "port_state") != "ACTIVE" {
 		t.Errorf("attach on a network: %s", r.Body)
 	}
-	expectFault(t, subCall(t, c, u, "POST", base, "", attach(map[string]any{"net_id": private,
+	expectFault(t, nova(t, c, "POST", base, u.Token, "", attach(map[string]any{"net_id": private,
 		"fixed_ips": []any{map[string]any{"ip_address": "10.0.0.50"}}})), 409, "conflictingRequest",
 		"Fixed IP address 10.0.0.50 is already in use on instance "+id+".")
-	expectFault(t, subCall(t, c, u, "POST", base, "", attach(map[string]any{"port_id": made})), 409, "conflictingRequest", "Port "+made+" is still in use.")
+	expectFault(t, nova(t, c, "POST", base, u.Token, "", attach(map[string]any{"port_id": made})), 409, "conflictingRequest", "Port "+made+" is still in use.")
 
 	// The project's own port, and one found automatically.
 	r = c.Do(t, servertest.Req{Method: "POST", Path: "/network/v2.0/ports", Token: u.Token,
 		Body: map[string]any{"port": map[string]any{"network_id": private, "name": "mine"}}}).Expect(t, 201)
 	mine := str(t, r, "port", "id")
-	subCall(t, c, u, "POST", base, "", attach(map[string]any{"port_id": mine})).Expect(t, 200)
-	r = subCall(t, c, u, "POST", base, "", attach(map[string]any{})).Expect(t, 200)
+	nova(t, c, "POST", base, u.Token, "", attach(map[string]any{"port_id": mine})).Expect(t, 200)
+	r = nova(t, c, "POST", base, u.Token, "", attach(map[string]any{})).Expect(t, 200)
 	auto := str(t, r, "interfaceAttachment", "port_id")
 	if str(t, r, "interfaceAttachment", "net_id") != private {
 		t.Errorf("automatic attach: %s", r.Body)
 	}
-	r = subCall(t, c, u, "GET", base, "", nil).Expect(t, 200)
+	r = nova(t, c, "GET", base, u.Token, "", nil).Expect(t, 200)
 	if n := len(subList(t, r, "interfaceAttachments")); n != 3 {
 		t.Fatalf("%d attachments after three attaches to a server without one, want 3: %s", n, r.Body)
 	}
-	r = subCall(t, c, u, "GET", "/servers/"+id+"/ips/private", "", nil).Expect(t, 200)
+	r = nova(t, c, "GET", "/servers/"+id+"/ips/private", u.Token, "", nil).Expect(t, 200)
 	if n := len(subList(t, r, "private")); n != 3 {
 		t.Errorf("%d private addresses, want 3: %s", n, r.Body)
 	}
 	// The guest got the devices.
-	out := subCall(t, c, u, "POST", "/servers/"+id+"/action", "", map[string]any{"os-getConsoleOutput": map[string]any{}}).Expect(t, 200)
+	out := nova(t, c, "POST", "/servers/"+id+"/action", u.Token, "", map[string]any{"os-getConsoleOutput": map[string]any{}}).Expect(t, 200)
 	for _, p := range []string{made, mine, auto} {
 		if !strings.Contains(str(t, out, "output"), "port "+p) {
 			t.Errorf("guest never saw port %s: %s", p, out.Body)
@@ -146,11 +146,11 @@ func TestServerInterfacesAttachDetach(t *testing.T) {
 
 	// Detach: the answer comes first, the port goes after.
 	for _, p := range []string{made, mine} {
-		subCall(t, c, u, "DELETE", base+"/"+p, "", nil).Expect(t, 202)
+		nova(t, c, "DELETE", base+"/"+p, u.Token, "", nil).Expect(t, 202)
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		r = subCall(t, c, u, "GET", base, "", nil).Expect(t, 200)
+		r = nova(t, c, "GET", base, u.Token, "", nil).Expect(t, 200)
 		if len(subList(t, r, "interfaceAttachments")) == 1 {
 			break
 		}
@@ -164,7 +164,7 @@ func TestServerInterfacesAttachDetach(t *testing.T) {
 	if str(t, r, "port", "device_id") != "" {
 		t.Errorf("user's port still bound: %s", r.Body)
 	}
-	if nics := subStored(t, c, id).NICs; len(nics) != 3 || nics[0].DeletedAt == nil || nics[2].DeletedAt != nil {
+	if nics := stored(t, c, id).NICs; len(nics) != 3 || nics[0].DeletedAt == nil || nics[2].DeletedAt != nil {
 		t.Errorf("record's NICs after detaching two of three (detached ones marked): %+v", nics)
 	}
 }

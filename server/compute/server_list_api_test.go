@@ -145,7 +145,7 @@ func TestServerListFilters(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, path := range []string{"/servers", "/servers/detail"} {
-				r := srv(t, c, http.MethodGet, path+"?"+tt.query, tt.token, tt.version, nil).Expect(t, http.StatusOK)
+				r := nova(t, c, http.MethodGet, path+"?"+tt.query, tt.token, tt.version, nil).Expect(t, http.StatusOK)
 				if got := srvIDs(t, r); !slices.Equal(got, tt.want) {
 					t.Errorf("%s?%s\n got %v\nwant %v", path, tt.query, got, tt.want)
 				}
@@ -188,18 +188,18 @@ func TestServerListRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srvFault(t, srv(t, c, http.MethodGet, tt.path, tt.token, tt.version, nil), tt.status, tt.message)
+			srvFault(t, nova(t, c, http.MethodGet, tt.path, tt.token, tt.version, nil), tt.status, tt.message)
 		})
 	}
 	// Filters an admin may use are ignored for members: a joined-table
 	// filter is no error for them.
-	srv(t, c, http.MethodGet, "/servers?metadata=x&_x=1", member, "", nil).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodGet, "/servers?metadata=x&_x=1", member, "", nil).Expect(t, http.StatusOK)
 }
 
 func TestServerListNextLinks(t *testing.T) {
 	f := newListFixture(t)
 	c, m := f.c, f.ids
-	r := srv(t, c, http.MethodGet, "/servers/detail?limit=2&name=m", c.Member.Token, "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/servers/detail?limit=2&name=m", c.Member.Token, "", nil).Expect(t, http.StatusOK)
 	if got := r.Keys(t); !slices.Equal(got, []string{"servers", "servers_links"}) {
 		t.Fatalf("keys %v", got)
 	}
@@ -213,7 +213,7 @@ func TestServerListNextLinks(t *testing.T) {
 	var seen []string
 	next := "/servers?limit=4"
 	for next != "" {
-		r := srv(t, c, http.MethodGet, next, c.Member.Token, "", nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, next, c.Member.Token, "", nil).Expect(t, http.StatusOK)
 		seen = append(seen, srvIDs(t, r)...)
 		next = ""
 		if slices.Contains(r.Keys(t), "servers_links") {
@@ -225,7 +225,7 @@ func TestServerListNextLinks(t *testing.T) {
 		t.Errorf("walked %v", seen)
 	}
 	// A page shorter than the limit has no link.
-	r = srv(t, c, http.MethodGet, "/servers?limit=10", c.Member.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/servers?limit=10", c.Member.Token, "", nil).Expect(t, http.StatusOK)
 	if slices.Contains(r.Keys(t), "servers_links") {
 		t.Errorf("link on a short page: %s", r.Body)
 	}
@@ -237,7 +237,7 @@ func TestServerListOrderFollowsNewRecords(t *testing.T) {
 	// Records written behind the API's back are listed too.
 	late := srvActive(c.Member, srvUUID(50), "late", f.img, f.base.Add(time.Hour))
 	srvSeed(t, c, late)
-	r := srv(t, c, http.MethodGet, "/servers?limit=1", c.Member.Token, "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/servers?limit=1", c.Member.Token, "", nil).Expect(t, http.StatusOK)
 	if got := srvIDs(t, r); !slices.Equal(got, []string{late.ID}) {
 		t.Errorf("newest %v", got)
 	}
@@ -245,7 +245,7 @@ func TestServerListOrderFollowsNewRecords(t *testing.T) {
 	twin := srvActive(c.Member, srvUUID(51), "twin", f.img, late.CreatedAt)
 	twin.InternalID = late.InternalID - 1
 	srvSeed(t, c, twin)
-	r = srv(t, c, http.MethodGet, "/servers?limit=2", c.Member.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/servers?limit=2", c.Member.Token, "", nil).Expect(t, http.StatusOK)
 	if got := srvIDs(t, r); !slices.Equal(got, []string{late.ID, twin.ID}) {
 		t.Errorf("twins %v", got)
 	}
@@ -256,7 +256,7 @@ func TestServerListReadersAndLegacy(t *testing.T) {
 	c := f.c
 	reader := srvReader(t, c, "listreader")
 	for _, path := range []string{"/servers", "/servers/detail", "/servers/" + f.ids[0]} {
-		srv(t, c, http.MethodGet, path, reader.Token, "", nil).Expect(t, http.StatusOK)
+		nova(t, c, http.MethodGet, path, reader.Token, "", nil).Expect(t, http.StatusOK)
 	}
 	// The legacy /v2/{project} mount lists the same servers, with links
 	// carrying the project.

@@ -51,7 +51,7 @@ func TestServerMetadataLifecycle(t *testing.T) {
 		{"replace with nothing", "PUT", base, map[string]any{"metadata": map[string]string{}}, 200, "metadata", map[string]string{}},
 	}
 	for _, s := range steps {
-		r := subCall(t, c, u, s.method, s.path, "", s.body)
+		r := nova(t, c, s.method, s.path, u.Token, "", s.body)
 		if r.Status != s.status {
 			t.Fatalf("%s: status %d, want %d: %s", s.name, r.Status, s.status, r.Body)
 		}
@@ -65,7 +65,7 @@ func TestServerMetadataLifecycle(t *testing.T) {
 			t.Errorf("%s: %s = %v, want %v", s.name, s.key, got, s.want)
 		}
 	}
-	if got := subStored(t, c, inst.ID).Metadata; len(got) != 0 {
+	if got := stored(t, c, inst.ID).Metadata; len(got) != 0 {
 		t.Errorf("stored metadata %v, want none", got)
 	}
 }
@@ -118,7 +118,7 @@ func TestServerMetadataFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := subCall(t, c, u, tt.method, tt.path, tt.version, tt.body)
+			r := nova(t, c, tt.method, tt.path, u.Token, tt.version, tt.body)
 			if tt.key == "" {
 				r.Expect(t, tt.status)
 				return
@@ -126,7 +126,7 @@ func TestServerMetadataFaults(t *testing.T) {
 			expectFault(t, r, tt.status, tt.key, tt.message)
 		})
 	}
-	if got := subStored(t, c, inst.ID).Metadata; !maps.Equal(got, map[string]string{"a": "1"}) {
+	if got := stored(t, c, inst.ID).Metadata; !maps.Equal(got, map[string]string{"a": "1"}) {
 		t.Errorf("refused requests changed the metadata: %v", got)
 	}
 }
@@ -139,20 +139,20 @@ func TestServerMetadataLockAndState(t *testing.T) {
 		i.Locked, i.LockedBy = true, "owner"
 		i.Metadata = map[string]string{"a": "1"}
 	})
-	subCall(t, c, c.Admin, "POST", "/servers/"+locked.ID+"/metadata", "", map[string]any{"metadata": map[string]string{"b": "2"}}).Expect(t, 200)
-	expectFault(t, subCall(t, c, c.Member, "DELETE", "/servers/"+locked.ID+"/metadata/a", "", nil), 409, "conflictingRequest", "Instance "+locked.ID+" is locked")
+	nova(t, c, "POST", "/servers/"+locked.ID+"/metadata", c.Admin.Token, "", map[string]any{"metadata": map[string]string{"b": "2"}}).Expect(t, 200)
+	expectFault(t, nova(t, c, "DELETE", "/servers/"+locked.ID+"/metadata/a", c.Member.Token, "", nil), 409, "conflictingRequest", "Instance "+locked.ID+" is locked")
 
 	for _, state := range []string{"error", "shelved", "rescued"} {
 		inst := subRecord(t, c, c.Member, func(i *store.Instance) {
 			i.VMState = state
 			i.Metadata = map[string]string{"a": "1"}
 		})
-		expectFault(t, subCall(t, c, c.Member, "DELETE", "/servers/"+inst.ID+"/metadata/a", "", nil), 409, "conflictingRequest",
+		expectFault(t, nova(t, c, "DELETE", "/servers/"+inst.ID+"/metadata/a", c.Member.Token, "", nil), 409, "conflictingRequest",
 			fmt.Sprintf("Cannot 'delete metadata' instance %s while it is in vm_state %s", inst.ID, state))
 	}
 	for _, state := range []string{"active", "paused", "suspended", "stopped"} {
 		inst := subRecord(t, c, c.Member, func(i *store.Instance) { i.VMState = state })
-		subCall(t, c, c.Member, "POST", "/servers/"+inst.ID+"/metadata", "", map[string]any{"metadata": map[string]string{"b": "2"}}).Expect(t, 200)
+		nova(t, c, "POST", "/servers/"+inst.ID+"/metadata", c.Member.Token, "", map[string]any{"metadata": map[string]string{"b": "2"}}).Expect(t, 200)
 	}
 }
 
@@ -161,16 +161,16 @@ func TestServerMetadataLockAndState(t *testing.T) {
 func TestServerMetadataQuota(t *testing.T) {
 	c := servertest.New(t)
 	u := c.Member
-	subCall(t, c, c.Admin, "PUT", "/os-quota-sets/"+u.ProjectID, "", map[string]any{"quota_set": map[string]any{"metadata_items": 2}}).Expect(t, 200)
+	nova(t, c, "PUT", "/os-quota-sets/"+u.ProjectID, c.Admin.Token, "", map[string]any{"quota_set": map[string]any{"metadata_items": 2}}).Expect(t, 200)
 	inst := subRecord(t, c, u, func(i *store.Instance) { i.Metadata = map[string]string{"a": "1", "b": "2"} })
 	base := "/servers/" + inst.ID + "/metadata"
 
-	expectFault(t, subCall(t, c, u, "POST", base, "", map[string]any{"metadata": map[string]string{"c": "3"}}), 403, "forbidden", "Maximum number of metadata items exceeds 2")
-	expectFault(t, subCall(t, c, u, "PUT", base+"/c", "", map[string]any{"meta": map[string]string{"c": "3"}}), 403, "forbidden", "Maximum number of metadata items exceeds 2")
-	expectFault(t, subCall(t, c, u, "PUT", base, "", map[string]any{"metadata": map[string]string{"x": "1", "y": "2", "z": "3"}}), 403, "forbidden", "Maximum number of metadata items exceeds 2")
+	expectFault(t, nova(t, c, "POST", base, u.Token, "", map[string]any{"metadata": map[string]string{"c": "3"}}), 403, "forbidden", "Maximum number of metadata items exceeds 2")
+	expectFault(t, nova(t, c, "PUT", base+"/c", u.Token, "", map[string]any{"meta": map[string]string{"c": "3"}}), 403, "forbidden", "Maximum number of metadata items exceeds 2")
+	expectFault(t, nova(t, c, "PUT", base, u.Token, "", map[string]any{"metadata": map[string]string{"x": "1", "y": "2", "z": "3"}}), 403, "forbidden", "Maximum number of metadata items exceeds 2")
 	// Replacing within the limit and overwriting an existing key fit.
-	subCall(t, c, u, "POST", base, "", map[string]any{"metadata": map[string]string{"a": "9"}}).Expect(t, 200)
-	subCall(t, c, u, "PUT", base, "", map[string]any{"metadata": map[string]string{"x": "1", "y": "2"}}).Expect(t, 200)
+	nova(t, c, "POST", base, u.Token, "", map[string]any{"metadata": map[string]string{"a": "9"}}).Expect(t, 200)
+	nova(t, c, "PUT", base, u.Token, "", map[string]any{"metadata": map[string]string{"x": "1", "y": "2"}}).Expect(t, 200)
 }
 
 // TestServerMetadataReaderCannotWrite: a reader may look, not change.
@@ -179,12 +179,12 @@ func TestServerMetadataReaderCannotWrite(t *testing.T) {
 	reader := subReader(t, c)
 	inst := subRecord(t, c, reader, func(i *store.Instance) { i.Metadata = map[string]string{"a": "1"} })
 	base := "/servers/" + inst.ID + "/metadata"
-	subCall(t, c, reader, "GET", base, "", nil).Expect(t, 200)
-	expectFault(t, subCall(t, c, reader, "POST", base, "", map[string]any{"metadata": map[string]string{}}), 403, "forbidden",
+	nova(t, c, "GET", base, reader.Token, "", nil).Expect(t, 200)
+	expectFault(t, nova(t, c, "POST", base, reader.Token, "", map[string]any{"metadata": map[string]string{}}), 403, "forbidden",
 		"Policy doesn't allow os_compute_api:server-metadata:create to be performed.")
-	expectFault(t, subCall(t, c, reader, "DELETE", base+"/a", "", nil), 403, "forbidden",
+	expectFault(t, nova(t, c, "DELETE", base+"/a", reader.Token, "", nil), 403, "forbidden",
 		"Policy doesn't allow os_compute_api:server-metadata:delete to be performed.")
-	if r := subCall(t, c, reader, http.MethodPut, base+"/a", "", map[string]any{"meta": map[string]string{"a": "2"}}); r.Status != 403 {
+	if r := nova(t, c, http.MethodPut, base+"/a", reader.Token, "", map[string]any{"meta": map[string]string{"a": "2"}}); r.Status != 403 {
 		t.Errorf("reader set an item: %d %s", r.Status, r.Body)
 	}
 }

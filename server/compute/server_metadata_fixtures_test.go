@@ -3,7 +3,6 @@ package compute_test
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"testing"
 	"time"
 
@@ -15,13 +14,6 @@ import (
 // Fixtures of the server sub-resource tests (metadata, tags, ips,
 // password, interfaces, volume attachments, instance actions, server
 // groups, usage).
-
-// subCall makes a compute call under /v2.1 as u at a microversion ("" for
-// none).
-func subCall(t *testing.T, c *servertest.Cloud, u servertest.User, method, path, version string, body any) *servertest.Resp {
-	t.Helper()
-	return c.Do(t, servertest.Req{Method: method, Path: "/v2.1" + path, Token: u.Token, Version: version, Body: body})
-}
 
 // subRecord writes an instance record straight into the store: an ACTIVE
 // server of u's project, launched an hour ago on the test host, then
@@ -53,10 +45,7 @@ func subRecord(t *testing.T, c *servertest.Cloud, u servertest.User, edit func(*
 	if edit != nil {
 		edit(inst)
 	}
-	err := c.Server.DB().Update(context.Background(), func(tx *store.Tx) error { return store.Instances.Put(tx, inst) })
-	if err != nil {
-		t.Fatal(err)
-	}
+	srvSeed(t, c, inst)
 	return inst
 }
 
@@ -73,67 +62,6 @@ func subEdit(t *testing.T, c *servertest.Cloud, id string, edit func(*store.Inst
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-// subStored reads an instance record.
-func subStored(t *testing.T, c *servertest.Cloud, id string) *store.Instance {
-	t.Helper()
-	var inst *store.Instance
-	err := c.Server.DB().View(context.Background(), func(tx *store.Tx) error {
-		var err error
-		inst, err = store.Instances.Get(tx, id)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inst
-}
-
-// subImage uploads a small public raw image as admin.
-func subImage(t *testing.T, c *servertest.Cloud) string {
-	t.Helper()
-	return newGlanceImage(t, c, c.Admin.Token, map[string]any{
-		"name": "sub-image", "disk_format": "raw", "container_format": "bare", "visibility": "public",
-	}, make([]byte, 64<<10))
-}
-
-// subBoot creates a server through the API as u (m1.tiny, no network,
-// fields merged into the body) and waits until it is ACTIVE.
-func subBoot(t *testing.T, c *servertest.Cloud, u servertest.User, image string, fields map[string]any) string {
-	t.Helper()
-	server := map[string]any{"name": "sub-server", "imageRef": image, "flavorRef": "1", "networks": "none"}
-	for k, v := range fields {
-		server[k] = v
-	}
-	body := map[string]any{"server": server}
-	if hints, ok := fields["os:scheduler_hints"]; ok {
-		delete(server, "os:scheduler_hints")
-		body["os:scheduler_hints"] = hints
-	}
-	r := subCall(t, c, u, http.MethodPost, "/servers", "2.37", body)
-	if r.Status != http.StatusAccepted {
-		t.Fatalf("create server: status %d: %s", r.Status, r.Body)
-	}
-	id := str(t, r, "server", "id")
-	subWaitStatus(t, c, u, id, "ACTIVE")
-	return id
-}
-
-// subWaitStatus polls the server until it shows status (60 s at most).
-func subWaitStatus(t *testing.T, c *servertest.Cloud, u servertest.User, id, status string) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		r := subCall(t, c, u, http.MethodGet, "/servers/"+id, "", nil)
-		if r.Status == http.StatusOK && str(t, r, "server", "status") == status {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server %s never became %s: %d %s", id, status, r.Status, r.Body)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

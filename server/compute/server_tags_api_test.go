@@ -30,34 +30,34 @@ func TestServerTagsLifecycle(t *testing.T) {
 	base := "/servers/" + inst.ID + "/tags"
 	v := "2.26"
 
-	if got := tagsOf(t, subCall(t, c, u, "GET", base, v, nil).Expect(t, 200)); len(got) != 0 {
+	if got := tagsOf(t, nova(t, c, "GET", base, u.Token, v, nil).Expect(t, 200)); len(got) != 0 {
 		t.Fatalf("new server has tags %v", got)
 	}
-	r := subCall(t, c, u, "PUT", base+"/tag-b", v, nil).Expect(t, 201)
+	r := nova(t, c, "PUT", base+"/tag-b", u.Token, v, nil).Expect(t, 201)
 	if loc := r.Header.Get("Location"); !strings.HasSuffix(loc, "/v2.1/servers/"+inst.ID+"/tags/tag-b") {
 		t.Errorf("Location %q", loc)
 	}
 	if len(r.Body) != 0 {
 		t.Errorf("201 with a body: %s", r.Body)
 	}
-	subCall(t, c, u, "PUT", base+"/tag-b", v, nil).Expect(t, 204)
-	subCall(t, c, u, "PUT", base+"/tag-a", v, nil).Expect(t, 201)
-	subCall(t, c, u, "GET", base+"/tag-a", v, nil).Expect(t, 204)
-	if got := tagsOf(t, subCall(t, c, u, "GET", base, v, nil).Expect(t, 200)); !slices.Equal(got, []string{"tag-a", "tag-b"}) {
+	nova(t, c, "PUT", base+"/tag-b", u.Token, v, nil).Expect(t, 204)
+	nova(t, c, "PUT", base+"/tag-a", u.Token, v, nil).Expect(t, 201)
+	nova(t, c, "GET", base+"/tag-a", u.Token, v, nil).Expect(t, 204)
+	if got := tagsOf(t, nova(t, c, "GET", base, u.Token, v, nil).Expect(t, 200)); !slices.Equal(got, []string{"tag-a", "tag-b"}) {
 		t.Errorf("tags %v", got)
 	}
 
-	r = subCall(t, c, u, "PUT", base, v, map[string]any{"tags": []string{"z", "x", "z", "y"}}).Expect(t, 200)
+	r = nova(t, c, "PUT", base, u.Token, v, map[string]any{"tags": []string{"z", "x", "z", "y"}}).Expect(t, 200)
 	if got := tagsOf(t, r); !slices.Equal(got, []string{"x", "y", "z"}) {
 		t.Errorf("replaced tags %v, want [x y z]", got)
 	}
 	expectKeys(t, r, []string{"tags"})
-	subCall(t, c, u, "DELETE", base+"/y", v, nil).Expect(t, 204)
-	if got := subStored(t, c, inst.ID).Tags; !slices.Equal(got, []string{"x", "z"}) {
+	nova(t, c, "DELETE", base+"/y", u.Token, v, nil).Expect(t, 204)
+	if got := stored(t, c, inst.ID).Tags; !slices.Equal(got, []string{"x", "z"}) {
 		t.Errorf("stored tags %v", got)
 	}
-	subCall(t, c, u, "DELETE", base, v, nil).Expect(t, 204)
-	if got := tagsOf(t, subCall(t, c, u, "GET", base, v, nil)); len(got) != 0 {
+	nova(t, c, "DELETE", base, u.Token, v, nil).Expect(t, 204)
+	if got := tagsOf(t, nova(t, c, "GET", base, u.Token, v, nil)); len(got) != 0 {
 		t.Errorf("tags left after delete all: %v", got)
 	}
 }
@@ -111,10 +111,10 @@ func TestServerTagsFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			expectFault(t, subCall(t, c, u, tt.method, tt.path, tt.version, tt.body), tt.status, tt.key, tt.message)
+			expectFault(t, nova(t, c, tt.method, tt.path, u.Token, tt.version, tt.body), tt.status, tt.key, tt.message)
 		})
 	}
-	if got := subStored(t, c, inst.ID).Tags; !slices.Equal(got, []string{"keep"}) {
+	if got := stored(t, c, inst.ID).Tags; !slices.Equal(got, []string{"keep"}) {
 		t.Errorf("refused requests changed the tags: %v", got)
 	}
 }
@@ -126,7 +126,7 @@ func TestServerTagsReaderCannotWrite(t *testing.T) {
 	reader := subReader(t, c)
 	inst := subRecord(t, c, reader, func(i *store.Instance) { i.Tags = []string{"a"} })
 	base := "/servers/" + inst.ID + "/tags"
-	subCall(t, c, reader, "GET", base+"/a", "2.26", nil).Expect(t, 204)
-	expectFault(t, subCall(t, c, reader, "PUT", base+"/b", "2.26", nil), 403, "forbidden", "Policy doesn't allow os_compute_api:os-server-tags:update to be performed.")
-	expectFault(t, subCall(t, c, reader, "DELETE", base, "2.26", nil), 403, "forbidden", "Policy doesn't allow os_compute_api:os-server-tags:delete_all to be performed.")
+	nova(t, c, "GET", base+"/a", reader.Token, "2.26", nil).Expect(t, 204)
+	expectFault(t, nova(t, c, "PUT", base+"/b", reader.Token, "2.26", nil), 403, "forbidden", "Policy doesn't allow os_compute_api:os-server-tags:update to be performed.")
+	expectFault(t, nova(t, c, "DELETE", base, reader.Token, "2.26", nil), 403, "forbidden", "Policy doesn't allow os_compute_api:os-server-tags:delete_all to be performed.")
 }

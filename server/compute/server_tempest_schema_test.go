@@ -77,14 +77,14 @@ func TestServerAnswersPassTempestSchemas(t *testing.T) {
 	for _, v := range srvTempestVersions {
 		for _, tok := range []string{c.Member.Token, c.Admin.Token} {
 			for _, inst := range []*store.Instance{active, failed, building} {
-				add(v, "get_server", srv(t, c, http.MethodGet, "/servers/"+inst.ID, tok, v, nil).Expect(t, http.StatusOK))
+				add(v, "get_server", nova(t, c, http.MethodGet, "/servers/"+inst.ID, tok, v, nil).Expect(t, http.StatusOK))
 			}
 			query := ""
 			if tok == c.Admin.Token {
 				query = "?all_tenants=1"
 			}
-			add(v, "list_servers_detail", srv(t, c, http.MethodGet, "/servers/detail"+query, tok, v, nil).Expect(t, http.StatusOK))
-			add(v, "list_servers", srv(t, c, http.MethodGet, "/servers"+query, tok, v, nil).Expect(t, http.StatusOK))
+			add(v, "list_servers_detail", nova(t, c, http.MethodGet, "/servers/detail"+query, tok, v, nil).Expect(t, http.StatusOK))
+			add(v, "list_servers", nova(t, c, http.MethodGet, "/servers"+query, tok, v, nil).Expect(t, http.StatusOK))
 		}
 	}
 	srvTempestValidate(t, answers)
@@ -93,7 +93,7 @@ func TestServerAnswersPassTempestSchemas(t *testing.T) {
 func TestServerWritesPassTempestSchemas(t *testing.T) {
 	c := servertest.New(t)
 	img := srvImage(t, c, c.Admin.Token, map[string]any{"name": "cirros"}, srvQcow2())
-	srv(t, c, http.MethodPut, "/os-quota-sets/"+c.Member.ProjectID, c.Admin.Token, "",
+	nova(t, c, http.MethodPut, "/os-quota-sets/"+c.Member.ProjectID, c.Admin.Token, "",
 		map[string]any{"quota_set": map[string]any{"instances": -1, "cores": -1, "ram": -1}}).Expect(t, http.StatusOK)
 	var answers []srvTempestAnswer
 	for _, v := range srvTempestVersions {
@@ -101,10 +101,10 @@ func TestServerWritesPassTempestSchemas(t *testing.T) {
 		if srvMinorOf(v) >= 37 {
 			body["server"].(map[string]any)["networks"] = "none"
 		}
-		r := srv(t, c, http.MethodPost, "/servers", c.Member.Token, v, body).Expect(t, http.StatusAccepted)
+		r := nova(t, c, http.MethodPost, "/servers", c.Member.Token, v, body).Expect(t, http.StatusAccepted)
 		answers = append(answers, srvTempestAnswer{Version: v, Op: "create_server_with_admin_pass", Status: r.Status, Body: r.Body})
 		id := r.At(t, "server", "id").(string)
-		u := srv(t, c, http.MethodPut, "/servers/"+id, c.Member.Token, v, map[string]any{"server": map[string]any{"name": "renamed"}}).Expect(t, http.StatusOK)
+		u := nova(t, c, http.MethodPut, "/servers/"+id, c.Member.Token, v, map[string]any{"server": map[string]any{"name": "renamed"}}).Expect(t, http.StatusOK)
 		answers = append(answers, srvTempestAnswer{Version: v, Op: "update_server", Status: u.Status, Body: u.Body})
 	}
 	srvTempestValidate(t, answers)

@@ -40,7 +40,7 @@ func TestServerUpdate(t *testing.T) {
 	path := "/servers/" + inst.ID
 
 	// real-nova/20: the full view at 2.93, in Nova's order.
-	r := srv(t, c, http.MethodPut, path, c.Admin.Token, "2.93", map[string]any{"server": map[string]any{"name": "cap-latest-renamed", "description": "renamed"}})
+	r := nova(t, c, http.MethodPut, path, c.Admin.Token, "2.93", map[string]any{"server": map[string]any{"name": "cap-latest-renamed", "description": "renamed"}})
 	r.Expect(t, http.StatusOK)
 	if got, want := r.Keys(t, "server"), keysAt(t, realNova(t, "20-put-server.http"), "server"); !slices.Equal(got, want) {
 		t.Errorf("keys\n got %s\nwant %s", srvJoin(got), srvJoin(want))
@@ -50,7 +50,7 @@ func TestServerUpdate(t *testing.T) {
 	}
 	// Before 2.75 the answer is reduced (Nova's sample); a locked server
 	// can still be renamed.
-	r = srv(t, c, http.MethodPut, path, c.Member.Token, "", map[string]any{"server": map[string]any{"name": "n21", "accessIPv4": "1.2.3.4"}}).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodPut, path, c.Member.Token, "", map[string]any{"server": map[string]any{"name": "n21", "accessIPv4": "1.2.3.4"}}).Expect(t, http.StatusOK)
 	got := slices.Clone(r.Keys(t, "server"))
 	slices.Sort(got)
 	if want := sampleKeys(t, "server-update-resp.json"); !slices.Equal(got, want) {
@@ -60,7 +60,7 @@ func TestServerUpdate(t *testing.T) {
 		t.Errorf("accessIPv4 %v", r.At(t, "server", "accessIPv4"))
 	}
 	// 2.75's sample (a member: no admin attributes, host status).
-	r = srv(t, c, http.MethodPut, path, c.Member.Token, "2.75", map[string]any{"server": map[string]any{}}).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodPut, path, c.Member.Token, "2.75", map[string]any{"server": map[string]any{}}).Expect(t, http.StatusOK)
 	got = slices.Clone(r.Keys(t, "server"))
 	slices.Sort(got)
 	want := slices.DeleteFunc(sampleKeys(t, filepath.Join("v2.75", "server-update-resp.json")), func(k string) bool {
@@ -70,11 +70,11 @@ func TestServerUpdate(t *testing.T) {
 		t.Errorf("2.75 keys\n got %v\nwant %v", got, want)
 	}
 	// null clears the description; hostname from 2.90.
-	r = srv(t, c, http.MethodPut, path, c.Member.Token, "2.90", map[string]any{"server": map[string]any{"description": nil, "hostname": "web-1"}}).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodPut, path, c.Member.Token, "2.90", map[string]any{"server": map[string]any{"description": nil, "hostname": "web-1"}}).Expect(t, http.StatusOK)
 	if r.At(t, "server", "description") != nil || r.At(t, "server", "OS-EXT-SRV-ATTR:hostname") != "web-1" {
 		t.Errorf("answer %s", r.Body)
 	}
-	r = srv(t, c, http.MethodPut, path, c.Member.Token, "2.94", map[string]any{"server": map[string]any{"hostname": "web.example.org"}}).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodPut, path, c.Member.Token, "2.94", map[string]any{"server": map[string]any{"hostname": "web.example.org"}}).Expect(t, http.StatusOK)
 	if r.At(t, "server", "OS-EXT-SRV-ATTR:hostname") != "web.example.org" {
 		t.Errorf("hostname %v", r.At(t, "server", "OS-EXT-SRV-ATTR:hostname"))
 	}
@@ -84,7 +84,7 @@ func TestServerUpdate(t *testing.T) {
 	if r.At(t, "server", "name") != "spaced" {
 		t.Errorf("legacy name %v", r.At(t, "server", "name"))
 	}
-	if got := srvLoad(t, c, inst.ID); got.Name != "spaced" || got.Hostname != "web.example.org" || got.AccessIPv4 != "1.2.3.4" || got.Description != nil {
+	if got := stored(t, c, inst.ID); got.Name != "spaced" || got.Hostname != "web.example.org" || got.AccessIPv4 != "1.2.3.4" || got.Description != nil {
 		t.Errorf("record %+v", got)
 	}
 }
@@ -128,10 +128,10 @@ func TestServerUpdateRefusals(t *testing.T) {
 			case "reader":
 				token = reader.Token
 			}
-			srvFault(t, srv(t, c, http.MethodPut, tt.path, token, tt.version, tt.body), tt.status, tt.message)
+			srvFault(t, nova(t, c, http.MethodPut, tt.path, token, tt.version, tt.body), tt.status, tt.message)
 		})
 	}
-	if got := srvLoad(t, c, inst.ID); got.Name != "u" {
+	if got := stored(t, c, inst.ID); got.Name != "u" {
 		t.Errorf("refused updates changed the name to %q", got.Name)
 	}
 }
@@ -139,18 +139,18 @@ func TestServerUpdateRefusals(t *testing.T) {
 func TestServerDelete(t *testing.T) {
 	c := servertest.New(t)
 	img := srvImage(t, c, c.Admin.Token, map[string]any{"name": "cirros"}, srvQcow2())
-	r := srv(t, c, http.MethodPost, "/servers", c.Member.Token, "", srvBody("name", "d", "imageRef", img, "flavorRef", "1")).Expect(t, http.StatusAccepted)
+	r := nova(t, c, http.MethodPost, "/servers", c.Member.Token, "", srvBody("name", "d", "imageRef", img, "flavorRef", "1")).Expect(t, http.StatusAccepted)
 	id := r.At(t, "server", "id").(string)
-	srvWaitStatus(t, c, c.Member.Token, id, "ACTIVE")
+	waitStatus(t, c, c.Member.Token, id, "ACTIVE", anyTask)
 	// Another project's server does not exist for the caller.
-	srvFault(t, srv(t, c, http.MethodDelete, "/servers/"+id, c.Other.Token, "", nil), 404, "Instance "+id+" could not be found.")
+	srvFault(t, nova(t, c, http.MethodDelete, "/servers/"+id, c.Other.Token, "", nil), 404, "Instance "+id+" could not be found.")
 	// A locked server: 409 for its owner, deletable by an admin.
-	srv(t, c, http.MethodPost, "/servers/"+id+"/action", c.Member.Token, "", map[string]any{"lock": nil}).Expect(t, http.StatusAccepted)
-	srvFault(t, srv(t, c, http.MethodDelete, "/servers/"+id, c.Member.Token, "", nil), 409, "Instance "+id+" is locked")
-	srv(t, c, http.MethodDelete, "/servers/"+id, c.Admin.Token, "", nil).Expect(t, http.StatusNoContent)
+	nova(t, c, http.MethodPost, "/servers/"+id+"/action", c.Member.Token, "", map[string]any{"lock": nil}).Expect(t, http.StatusAccepted)
+	srvFault(t, nova(t, c, http.MethodDelete, "/servers/"+id, c.Member.Token, "", nil), 409, "Instance "+id+" is locked")
+	nova(t, c, http.MethodDelete, "/servers/"+id, c.Admin.Token, "", nil).Expect(t, http.StatusNoContent)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		r := srv(t, c, http.MethodGet, "/servers/"+id, c.Member.Token, "", nil)
+		r := nova(t, c, http.MethodGet, "/servers/"+id, c.Member.Token, "", nil)
 		if r.Status == http.StatusNotFound {
 			break
 		}
@@ -159,9 +159,9 @@ func TestServerDelete(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	srvFault(t, srv(t, c, http.MethodDelete, "/servers/"+id, c.Member.Token, "", nil), 404, "Instance "+id+" could not be found.")
+	srvFault(t, nova(t, c, http.MethodDelete, "/servers/"+id, c.Member.Token, "", nil), 404, "Instance "+id+" could not be found.")
 	// The deleted server is listed to admins asking for deleted ones.
-	r = srv(t, c, http.MethodGet, "/servers/detail?all_tenants=1&deleted=1", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/servers/detail?all_tenants=1&deleted=1", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if ids := srvIDs(t, r); !slices.Contains(ids, id) {
 		t.Errorf("deleted list %v", ids)
 	} else if r.At(t, "servers", "0", "status") != "DELETED" {

@@ -39,14 +39,14 @@ func TestServerShowKeyOrderMatchesRealNova(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			want := keysAt(t, realNova(t, tt.capture), tt.at...)
-			r := srv(t, c, http.MethodGet, tt.path, c.Admin.Token, tt.version, nil).Expect(t, http.StatusOK)
+			r := nova(t, c, http.MethodGet, tt.path, c.Admin.Token, tt.version, nil).Expect(t, http.StatusOK)
 			if got := r.Keys(t, tt.at...); !slices.Equal(got, want) {
 				t.Errorf("keys\n got %s\nwant %s", srvJoin(got), srvJoin(want))
 			}
 		})
 	}
 	// The list is newest first, as the capture shows.
-	r := srv(t, c, http.MethodGet, "/servers", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/servers", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if r.At(t, "servers", "0", "id") != inst.ID || r.At(t, "servers", "1", "id") != other.ID {
 		t.Errorf("order: %s", r.Body)
 	}
@@ -76,7 +76,7 @@ func TestServerShowValues(t *testing.T) {
 	inst.SystemMetadata = map[string]string{"image_architecture": "x86_64", "image_min_ram": "0", "owner_user_name": "demo"}
 	srvSeed(t, c, inst)
 
-	r := srv(t, c, http.MethodGet, "/servers/"+inst.ID, c.Member.Token, "latest", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/servers/"+inst.ID, c.Member.Token, "latest", nil).Expect(t, http.StatusOK)
 	sum := sha256.Sum224([]byte(c.Member.ProjectID + "testhost"))
 	checks := map[string]any{
 		"hostId":                              hex.EncodeToString(sum[:]),
@@ -128,12 +128,12 @@ func TestServerShowValues(t *testing.T) {
 		t.Errorf("image properties %v", keys)
 	}
 	// The admin sees user_data and host_status (UP: this host's service).
-	r = srv(t, c, http.MethodGet, "/servers/"+inst.ID, c.Admin.Token, "2.90", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/servers/"+inst.ID, c.Admin.Token, "2.90", nil).Expect(t, http.StatusOK)
 	if r.At(t, "server", "OS-EXT-SRV-ATTR:user_data") != "aGk=" || r.At(t, "server", "host_status") != "UP" {
 		t.Errorf("admin view: %s", r.Body)
 	}
 	// Other projects do not see the server.
-	srvFault(t, srv(t, c, http.MethodGet, "/servers/"+inst.ID, c.Other.Token, "", nil), 404, "Instance "+inst.ID+" could not be found.")
+	srvFault(t, nova(t, c, http.MethodGet, "/servers/"+inst.ID, c.Other.Token, "", nil), 404, "Instance "+inst.ID+" could not be found.")
 }
 
 func splitPath(p string) []string {
@@ -178,7 +178,7 @@ func TestServerViewPerMicroversion(t *testing.T) {
 		{"2.100", c.Member.Token, []string{"scheduler_hints"}, nil},
 	}
 	for _, tt := range tests {
-		r := srv(t, c, http.MethodGet, "/servers/"+inst.ID, tt.token, tt.version, nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, "/servers/"+inst.ID, tt.token, tt.version, nil).Expect(t, http.StatusOK)
 		for _, k := range tt.present {
 			if !has(r, k) {
 				t.Errorf("%s: no %s", tt.version, k)
@@ -191,11 +191,11 @@ func TestServerViewPerMicroversion(t *testing.T) {
 		}
 	}
 	// Before 2.47 the flavor is a reference; from 2.47 it is embedded.
-	r := srv(t, c, http.MethodGet, "/servers/"+inst.ID, c.Member.Token, "2.46", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/servers/"+inst.ID, c.Member.Token, "2.46", nil).Expect(t, http.StatusOK)
 	if keys := r.Keys(t, "server", "flavor"); !slices.Equal(keys, []string{"id", "links"}) {
 		t.Errorf("2.46 flavor %v", keys)
 	}
-	r = srv(t, c, http.MethodGet, "/servers/"+inst.ID, c.Member.Token, "2.47", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/servers/"+inst.ID, c.Member.Token, "2.47", nil).Expect(t, http.StatusOK)
 	if keys := r.Keys(t, "server", "flavor"); !slices.Equal(keys, []string{"vcpus", "ram", "disk", "ephemeral", "swap", "original_name", "extra_specs"}) {
 		t.Errorf("2.47 flavor %v", keys)
 	}
@@ -217,7 +217,7 @@ func TestServerStatusDependentFields(t *testing.T) {
 	srvSeed(t, c, stopped, failed, building, bfv)
 
 	show := func(id, token string) *servertest.Resp {
-		return srv(t, c, http.MethodGet, "/servers/"+id, token, "2.1", nil).Expect(t, http.StatusOK)
+		return nova(t, c, http.MethodGet, "/servers/"+id, token, "2.1", nil).Expect(t, http.StatusOK)
 	}
 	if slices.Contains(show(stopped.ID, c.Member.Token).Keys(t, "server"), "progress") {
 		t.Error("SHUTOFF shows progress")
@@ -245,7 +245,7 @@ func TestServerSubResourcePathsShowTheServer(t *testing.T) {
 	inst := srvActive(c.Member, "71111111-2222-4333-8444-555555555555", "paths", "", time.Now().UTC())
 	srvSeed(t, c, inst)
 	for _, p := range []string{"/servers/" + inst.ID + "/detail", "/servers/" + inst.ID + "/action"} {
-		r := srv(t, c, http.MethodGet, p, c.Member.Token, "", nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, p, c.Member.Token, "", nil).Expect(t, http.StatusOK)
 		if r.At(t, "server", "id") != inst.ID {
 			t.Errorf("%s: %s", p, r.Body)
 		}
@@ -255,9 +255,9 @@ func TestServerSubResourcePathsShowTheServer(t *testing.T) {
 	gone.Deleted, gone.VMState = true, "deleted"
 	srvSeed(t, c, gone)
 	for _, id := range []string{"ea282393-b207-4b54-a67f-e33e88343d50", "not-a-uuid", gone.ID} {
-		srvFault(t, srv(t, c, http.MethodGet, "/servers/"+id, c.Admin.Token, "", nil), 404, "Instance "+id+" could not be found.")
+		srvFault(t, nova(t, c, http.MethodGet, "/servers/"+id, c.Admin.Token, "", nil), 404, "Instance "+id+" could not be found.")
 	}
 	// 2.102 refuses unknown query parameters on show.
-	srvFault(t, srv(t, c, http.MethodGet, "/servers/"+inst.ID+"?foo=1", c.Member.Token, "2.102", nil), 400, "")
-	srv(t, c, http.MethodGet, "/servers/"+inst.ID+"?foo=1", c.Member.Token, "2.101", nil).Expect(t, http.StatusOK)
+	srvFault(t, nova(t, c, http.MethodGet, "/servers/"+inst.ID+"?foo=1", c.Member.Token, "2.102", nil), 400, "")
+	nova(t, c, http.MethodGet, "/servers/"+inst.ID+"?foo=1", c.Member.Token, "2.101", nil).Expect(t, http.StatusOK)
 }

@@ -23,7 +23,7 @@ func TestServicesList(t *testing.T) {
 		// (2.69's sample shows services of a cell that is down: not a case here.)
 		{"2.69", "binary,host,id,zone,status,state,updated_at,disabled_reason,forced_down", "", true},
 	} {
-		r := adm(t, c, http.MethodGet, "/os-services", c.Admin.Token, tc.version, nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, "/os-services", c.Admin.Token, tc.version, nil).Expect(t, http.StatusOK)
 		list := admList(t, r, "services")
 		if len(list) != 3 {
 			t.Fatalf("%s: %d services: %s", tc.version, len(list), r.Body)
@@ -49,7 +49,7 @@ func TestServicesList(t *testing.T) {
 			}
 		}
 		if tc.sample != "" {
-			admShape(t, tc.sample, admDecode(t, r), admSample(t, tc.sample))
+			admShape(t, tc.sample, admDecode(t, r), loadNovaSample(t, tc.sample))
 		}
 	}
 	admRun(t, c, []admCase{
@@ -70,7 +70,7 @@ func TestServicesList(t *testing.T) {
 		{"?binary=xxx&binary=nova-conductor", 1}, // the last value counts
 		{"?binary=", 3},
 	} {
-		r := adm(t, c, http.MethodGet, "/os-services"+tc.query, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, "/os-services"+tc.query, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 		if got := len(admList(t, r, "services")); got != tc.want {
 			t.Errorf("%s: %d services, want %d", tc.query, got, tc.want)
 		}
@@ -136,12 +136,12 @@ func TestServicesUpdateBefore253(t *testing.T) {
 			`{"service":{"host":"testhost","binary":"nova-compute","forced_down":false}}`, "", true, false, "test2"},
 		{"enable", "2.52", compute, `{"service":{"host":"testhost","binary":"nova-compute","status":"enabled"}}`, "", false, false, nil},
 	} {
-		r := adm(t, c, http.MethodPut, "/os-services/"+tc.action, c.Admin.Token, tc.version, tc.body).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodPut, "/os-services/"+tc.action, c.Admin.Token, tc.version, tc.body).Expect(t, http.StatusOK)
 		if string(r.Body) != tc.want {
 			t.Errorf("%s: %s, want %s", tc.action, r.Body, tc.want)
 		}
 		if tc.sample != "" {
-			admShape(t, tc.sample, admDecode(t, r), admSample(t, tc.sample))
+			admShape(t, tc.sample, admDecode(t, r), loadNovaSample(t, tc.sample))
 		}
 		svc := admComputeService(t, c)
 		var reason any
@@ -207,7 +207,7 @@ func TestServicesUpdate253(t *testing.T) {
 		if tc.status == "enabled" {
 			path = "/os-services/" + strings.ToUpper(compute.UUID)
 		}
-		r := adm(t, c, http.MethodPut, path, c.Admin.Token, "2.53", tc.body).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodPut, path, c.Admin.Token, "2.53", tc.body).Expect(t, http.StatusOK)
 		if got := admKeys(t, r, "service"); got != "binary,host,id,zone,status,state,updated_at,disabled_reason,forced_down" {
 			t.Errorf("keys %s", got)
 		}
@@ -217,7 +217,7 @@ func TestServicesUpdate253(t *testing.T) {
 				t.Errorf("%v: %s = %v, want %v", tc.body, k, got, want)
 			}
 		}
-		admShape(t, tc.sample, admDecode(t, r), admSample(t, tc.sample))
+		admShape(t, tc.sample, admDecode(t, r), loadNovaSample(t, tc.sample))
 		svc := admComputeService(t, c)
 		if svc.Disabled != tc.serviceDisabled || svc.ForcedDown != tc.serviceDown {
 			t.Errorf("%v: stored disabled %v forced_down %v", tc.body, svc.Disabled, svc.ForcedDown)
@@ -249,7 +249,7 @@ func TestServicesDelete(t *testing.T) {
 
 	// Instances on the host keep its compute service.
 	inst := admInstance(t, c, "testhost", nil)
-	admFault(t, adm(t, c, http.MethodDelete, "/os-services/"+compute.UUID, c.Admin.Token, "2.53", nil), 409,
+	admFault(t, nova(t, c, http.MethodDelete, "/os-services/"+compute.UUID, c.Admin.Token, "2.53", nil), 409,
 		"Unable to delete compute service that is hosting instances. Migrate or delete the instances first.")
 	// So does a migration that has not finished.
 	admUpdate(t, c, func(tx *store.Tx) error {
@@ -260,7 +260,7 @@ func TestServicesDelete(t *testing.T) {
 		return store.Migrations.Put(tx, &store.Migration{ID: 7, UUID: newTestUUID(), InstanceID: inst.ID, Type: "resize",
 			Status: "finished", SourceCompute: "testhost", DestCompute: "testhost"})
 	})
-	admFault(t, adm(t, c, http.MethodDelete, "/os-services/"+compute.UUID, c.Admin.Token, "2.53", nil), 409,
+	admFault(t, nova(t, c, http.MethodDelete, "/os-services/"+compute.UUID, c.Admin.Token, "2.53", nil), 409,
 		"Unable to delete compute service that has in-progress migrations. Complete the migrations or delete the instances first.")
 	admUpdate(t, c, func(tx *store.Tx) error {
 		var m *store.Migration
@@ -276,26 +276,26 @@ func TestServicesDelete(t *testing.T) {
 	})
 
 	// The host leaves its aggregates with its compute service.
-	r := adm(t, c, http.MethodPost, "/os-aggregates", c.Admin.Token, "", map[string]any{"aggregate": map[string]any{"name": "agg"}}).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodPost, "/os-aggregates", c.Admin.Token, "", map[string]any{"aggregate": map[string]any{"name": "agg"}}).Expect(t, http.StatusOK)
 	aggID := r.At(t, "aggregate", "id")
 	path := "/os-aggregates/" + admNum(aggID)
-	adm(t, c, http.MethodPost, path+"/action", c.Admin.Token, "", map[string]any{"add_host": map[string]any{"host": "testhost"}}).Expect(t, http.StatusOK)
+	nova(t, c, http.MethodPost, path+"/action", c.Admin.Token, "", map[string]any{"add_host": map[string]any{"host": "testhost"}}).Expect(t, http.StatusOK)
 
-	r = adm(t, c, http.MethodDelete, "/os-services/"+compute.UUID, c.Admin.Token, "2.53", nil).Expect(t, http.StatusNoContent)
+	r = nova(t, c, http.MethodDelete, "/os-services/"+compute.UUID, c.Admin.Token, "2.53", nil).Expect(t, http.StatusNoContent)
 	if len(r.Body) != 0 {
 		t.Errorf("delete answered %s", r.Body)
 	}
-	r = adm(t, c, http.MethodGet, "/os-services?binary=nova-compute", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-services?binary=nova-compute", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if n := len(admList(t, r, "services")); n != 0 {
 		t.Errorf("compute service still listed: %s", r.Body)
 	}
-	r = adm(t, c, http.MethodGet, path, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, path, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if hosts := admList(t, r, "aggregate", "hosts"); len(hosts) != 0 {
 		t.Errorf("aggregate keeps the deleted host: %s", r.Body)
 	}
 	// A service without a compute host goes by integer id before 2.53.
-	r = adm(t, c, http.MethodGet, "/os-services?binary=nova-conductor", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-services?binary=nova-conductor", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	id := admNum(r.At(t, "services", "0", "id"))
-	adm(t, c, http.MethodDelete, "/os-services/"+id, c.Admin.Token, "", nil).Expect(t, http.StatusNoContent)
-	admFault(t, adm(t, c, http.MethodDelete, "/os-services/"+id, c.Admin.Token, "", nil), 404, "Service "+id+" not found.")
+	nova(t, c, http.MethodDelete, "/os-services/"+id, c.Admin.Token, "", nil).Expect(t, http.StatusNoContent)
+	admFault(t, nova(t, c, http.MethodDelete, "/os-services/"+id, c.Admin.Token, "", nil), 404, "Service "+id+" not found.")
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -21,12 +19,6 @@ import (
 
 // Helpers of the admin API tests (services, hypervisors, aggregates, hosts,
 // migrations, audit log, external events).
-
-// adm makes a compute call under /v2.1.
-func adm(t *testing.T, c *servertest.Cloud, method, path, token, version string, body any) *servertest.Resp {
-	t.Helper()
-	return c.Do(t, servertest.Req{Method: method, Path: "/v2.1" + path, Token: token, Version: version, Body: body})
-}
 
 // admFault checks a Nova fault: status, fault key and (when not "") the
 // message.
@@ -71,7 +63,7 @@ func admRun(t *testing.T, cl *servertest.Cloud, cases []admCase) {
 			if method == "" {
 				method = http.MethodGet
 			}
-			r := adm(t, cl, method, tc.path, tc.tok(cl), tc.version, tc.body)
+			r := nova(t, cl, method, tc.path, tc.tok(cl), tc.version, tc.body)
 			if tc.status >= 400 {
 				admFault(t, r, tc.status, tc.message)
 				return
@@ -140,25 +132,6 @@ func admComputeService(t *testing.T, c *servertest.Cloud) *store.Service {
 		t.Fatal(err)
 	}
 	return svc
-}
-
-// admSample reads one of Nova's API samples, decoded; the test is skipped
-// when the reference is not beside the repository.
-func admSample(t *testing.T, name string) any {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "reference", "nova-api-samples")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("Nova's API samples are not at %s: %v", dir, err)
-	}
-	data, err := os.ReadFile(filepath.Join(dir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v any
-	if err := json.Unmarshal(data, &v); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return v
 }
 
 // admShape compares the shape of an answer with a sample: the same keys at

@@ -66,7 +66,7 @@ func TestAdminAnswersMatchTempestSchemas(t *testing.T) {
 	var checks []tempestCheck
 	call := func(module, schema, method, path, version string, body any) {
 		t.Helper()
-		r := adm(t, c, method, path, c.Admin.Token, version, body)
+		r := nova(t, c, method, path, c.Admin.Token, version, body)
 		var decoded any
 		if len(r.Body) > 0 {
 			decoded = admDecode(t, r)
@@ -130,7 +130,7 @@ func TestAdminAnswersMatchTempestSchemas(t *testing.T) {
 			map[string]any{"remove_host": map[string]any{"host": "testhost"}})
 		call(m, "aggregate_set_metadata", http.MethodPost, "/os-aggregates/"+agg+"/action", v.version,
 			map[string]any{"set_metadata": map[string]any{"metadata": map[string]any{"k": nil}}})
-		r := adm(t, c, http.MethodPost, "/os-aggregates", c.Admin.Token, v.version, map[string]any{"aggregate": map[string]any{"name": "c" + v.module}})
+		r := nova(t, c, http.MethodPost, "/os-aggregates", c.Admin.Token, v.version, map[string]any{"aggregate": map[string]any{"name": "c" + v.module}})
 		checks = append(checks, tempestCheck{Module: m, Schema: "create_aggregate", Status: r.Status, Body: admDecode(t, r), call: "create " + v.version})
 		created := admNum(r.At(t, "aggregate", "id"))
 		call(m, "delete_aggregate", http.MethodDelete, "/os-aggregates/"+created, v.version, nil)

@@ -43,7 +43,7 @@ func TestUsageReports(t *testing.T) {
 	other := subRecord(t, c, c.Other, func(i *store.Instance) { i.LaunchedAt = at(-time.Hour) })
 
 	window := usageWindow(90*time.Minute, time.Hour)
-	r := subCall(t, c, u, "GET", "/os-simple-tenant-usage/"+u.ProjectID+"?"+window, "", nil).Expect(t, 200)
+	r := nova(t, c, "GET", "/os-simple-tenant-usage/"+u.ProjectID+"?"+window, u.Token, "", nil).Expect(t, 200)
 	expectKeys(t, r, []string{"tenant_usage"})
 	expectKeys(t, r, []string{"tenant_id", "server_usages", "total_local_gb_usage", "total_vcpus_usage", "total_memory_mb_usage", "total_hours", "start", "stop"}, "tenant_usage")
 	servers := subList(t, r, "tenant_usage", "server_usages")
@@ -86,18 +86,18 @@ func TestUsageReports(t *testing.T) {
 	}
 
 	// The admin's list covers both projects, detailed on request.
-	r = subCall(t, c, c.Admin, "GET", "/os-simple-tenant-usage?detailed=1&"+window, "", nil).Expect(t, 200)
+	r = nova(t, c, "GET", "/os-simple-tenant-usage?detailed=1&"+window, c.Admin.Token, "", nil).Expect(t, 200)
 	if n := len(subList(t, r, "tenant_usages")); n != 2 {
 		t.Fatalf("%d projects: %s", n, r.Body)
 	}
 	if len(r.Keys(t, "tenant_usages", "0")) != 8 {
 		t.Errorf("detailed report keys %v", r.Keys(t, "tenant_usages", "0"))
 	}
-	r = subCall(t, c, c.Admin, "GET", "/os-simple-tenant-usage?"+window, "", nil).Expect(t, 200)
+	r = nova(t, c, "GET", "/os-simple-tenant-usage?"+window, c.Admin.Token, "", nil).Expect(t, 200)
 	expectKeys(t, r, []string{"tenant_id", "total_local_gb_usage", "total_vcpus_usage", "total_memory_mb_usage", "total_hours", "start", "stop"}, "tenant_usages", "0")
 
 	// 2.40 pages the servers, sorted by project then id.
-	r = subCall(t, c, c.Admin, "GET", "/os-simple-tenant-usage?limit=1&detailed=1&"+window, "2.40", nil).Expect(t, 200)
+	r = nova(t, c, "GET", "/os-simple-tenant-usage?limit=1&detailed=1&"+window, c.Admin.Token, "2.40", nil).Expect(t, 200)
 	if n := len(subList(t, r, "tenant_usages", "0", "server_usages")); n != 1 {
 		t.Errorf("limit 1 gave %d servers", n)
 	}
@@ -108,7 +108,7 @@ func TestUsageReports(t *testing.T) {
 	marker := str(t, r, "tenant_usages", "0", "server_usages", "0", "instance_id")
 	seen := map[string]bool{marker: true}
 	for range 3 {
-		r = subCall(t, c, c.Admin, "GET", "/os-simple-tenant-usage?limit=1&detailed=1&marker="+marker+"&"+window, "2.40", nil).Expect(t, 200)
+		r = nova(t, c, "GET", "/os-simple-tenant-usage?limit=1&detailed=1&marker="+marker+"&"+window, c.Admin.Token, "2.40", nil).Expect(t, 200)
 		list := subList(t, r, "tenant_usages")
 		if len(list) == 0 {
 			break
@@ -123,7 +123,7 @@ func TestUsageReports(t *testing.T) {
 		t.Errorf("paging saw %v", seen)
 	}
 	// A project with nothing to report shows an empty object.
-	r = subCall(t, c, c.Admin, "GET", "/os-simple-tenant-usage/"+c.Admin.ProjectID+"?"+window, "", nil).Expect(t, 200)
+	r = nova(t, c, "GET", "/os-simple-tenant-usage/"+c.Admin.ProjectID+"?"+window, c.Admin.Token, "", nil).Expect(t, 200)
 	if string(r.Body) != `{"tenant_usage":{}}` {
 		t.Errorf("empty report: %s", r.Body)
 	}
@@ -157,7 +157,7 @@ func TestUsageFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := subCall(t, c, tt.who, "GET", tt.path, tt.version, nil)
+			r := nova(t, c, "GET", tt.path, tt.who.Token, tt.version, nil)
 			if r.Status != tt.status {
 				t.Fatalf("status %d, want %d: %s", r.Status, tt.status, r.Body)
 			}
@@ -168,9 +168,9 @@ func TestUsageFaults(t *testing.T) {
 	}
 	// Members read their own project; limit and marker mean nothing
 	// before 2.40; no window is the instant now, as in Nova.
-	subCall(t, c, u, "GET", "/os-simple-tenant-usage/"+u.ProjectID+"?"+window, "", nil).Expect(t, 200)
-	subCall(t, c, c.Admin, "GET", "/os-simple-tenant-usage?marker=nope&"+window, "2.39", nil).Expect(t, 200)
-	subCall(t, c, c.Admin, "GET", "/os-simple-tenant-usage", "", nil).Expect(t, 200)
+	nova(t, c, "GET", "/os-simple-tenant-usage/"+u.ProjectID+"?"+window, u.Token, "", nil).Expect(t, 200)
+	nova(t, c, "GET", "/os-simple-tenant-usage?marker=nope&"+window, c.Admin.Token, "2.39", nil).Expect(t, 200)
+	nova(t, c, "GET", "/os-simple-tenant-usage", c.Admin.Token, "", nil).Expect(t, 200)
 }
 
 // subFloat is the number at path.

@@ -46,7 +46,7 @@ func TestVolumeAttachmentsViews(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.version, func(t *testing.T) {
-			r := subCall(t, c, u, "GET", base, tt.version, nil).Expect(t, 200)
+			r := nova(t, c, "GET", base, u.Token, tt.version, nil).Expect(t, 200)
 			if n := len(subList(t, r, "volumeAttachments")); n != tt.count {
 				t.Fatalf("%d attachments, want %d: %s", n, tt.count, r.Body)
 			}
@@ -57,32 +57,32 @@ func TestVolumeAttachmentsViews(t *testing.T) {
 			if str(t, r, "volumeAttachments", "0", "volumeId") != subVolume1 || str(t, r, "volumeAttachments", "0", "serverId") != inst.ID {
 				t.Errorf("attachment: %s", r.Body)
 			}
-			r = subCall(t, c, u, "GET", base+"/"+subVolume1, tt.version, nil).Expect(t, 200)
+			r = nova(t, c, "GET", base+"/"+subVolume1, u.Token, tt.version, nil).Expect(t, 200)
 			expectKeys(t, r, tt.keys, "volumeAttachment")
 		})
 	}
-	r := subCall(t, c, u, "GET", base, "2.89", nil)
+	r := nova(t, c, "GET", base, u.Token, "2.89", nil)
 	if str(t, r, "volumeAttachments", "0", "attachment_id") != subAttachment1 || str(t, r, "volumeAttachments", "0", "bdm_uuid") != subBDM1 {
 		t.Errorf("2.89 ids: %s", r.Body)
 	}
-	expectFault(t, subCall(t, c, u, "GET", base+"/"+subVolume2, "2.89", nil), 404, "itemNotFound",
+	expectFault(t, nova(t, c, "GET", base+"/"+subVolume2, u.Token, "2.89", nil), 404, "itemNotFound",
 		"Instance "+inst.ID+" is not attached to volume "+subVolume2)
-	expectFault(t, subCall(t, c, u, "GET", base+"/d26887c6-c47b-4654-abb5-dfadf7d3f809", "", nil), 404, "itemNotFound",
+	expectFault(t, nova(t, c, "GET", base+"/d26887c6-c47b-4654-abb5-dfadf7d3f809", u.Token, "", nil), 404, "itemNotFound",
 		"Instance "+inst.ID+" is not attached to volume d26887c6-c47b-4654-abb5-dfadf7d3f809")
 
 	// Nova pages over every mapping, the root disk included.
-	r = subCall(t, c, u, "GET", base+"?limit=2", "", nil).Expect(t, 200)
+	r = nova(t, c, "GET", base+"?limit=2", u.Token, "", nil).Expect(t, 200)
 	if n := len(subList(t, r, "volumeAttachments")); n != 1 {
 		t.Errorf("limit 2 gave %d volumes, want 1: %s", n, r.Body)
 	}
-	r = subCall(t, c, u, "GET", base+"?offset=2", "", nil).Expect(t, 200)
+	r = nova(t, c, "GET", base+"?offset=2", u.Token, "", nil).Expect(t, 200)
 	if n := len(subList(t, r, "volumeAttachments")); n != 1 || str(t, r, "volumeAttachments", "0", "volumeId") != subVolume2 {
 		t.Errorf("offset 2: %s", r.Body)
 	}
-	subCall(t, c, u, "GET", base+"?foo=1", "2.74", nil).Expect(t, 200)
-	expectFault(t, subCall(t, c, u, "GET", base+"?foo=1", "2.75", nil), 400, "badRequest", "")
-	expectFault(t, subCall(t, c, u, "GET", base+"?limit=-1", "", nil), 400, "badRequest", "")
-	r = subCall(t, c, u, "GET", "/servers/"+subRecord(t, c, u, nil).ID+"/os-volume_attachments", "", nil).Expect(t, 200)
+	nova(t, c, "GET", base+"?foo=1", u.Token, "2.74", nil).Expect(t, 200)
+	expectFault(t, nova(t, c, "GET", base+"?foo=1", u.Token, "2.75", nil), 400, "badRequest", "")
+	expectFault(t, nova(t, c, "GET", base+"?limit=-1", u.Token, "", nil), 400, "badRequest", "")
+	r = nova(t, c, "GET", "/servers/"+subRecord(t, c, u, nil).ID+"/os-volume_attachments", u.Token, "", nil).Expect(t, 200)
 	if string(r.Body) != `{"volumeAttachments":[]}` {
 		t.Errorf("no volumes: %s", r.Body)
 	}
@@ -139,27 +139,27 @@ func TestVolumeAttachmentsChanges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			expectFault(t, subCall(t, c, u, tt.method, tt.path, tt.version, tt.body), tt.status, tt.key, tt.message)
+			expectFault(t, nova(t, c, tt.method, tt.path, u.Token, tt.version, tt.body), tt.status, tt.key, tt.message)
 		})
 	}
 
 	// From 2.85 the attachment's own values may be repeated and
 	// delete_on_termination changed.
-	r := subCall(t, c, u, "PUT", base+"/"+subVolume1, "2.85", att(map[string]any{
+	r := nova(t, c, "PUT", base+"/"+subVolume1, u.Token, "2.85", att(map[string]any{
 		"volumeId": subVolume1, "id": subVolume1, "serverId": inst.ID, "device": "/dev/vdb", "tag": "data", "delete_on_termination": "yes",
 	})).Expect(t, 202)
 	if len(r.Body) != 0 {
 		t.Errorf("202 with a body: %s", r.Body)
 	}
-	if !subStored(t, c, inst.ID).BlockDevices[1].DeleteOnTermination {
+	if !stored(t, c, inst.ID).BlockDevices[1].DeleteOnTermination {
 		t.Error("delete_on_termination not saved")
 	}
-	r = subCall(t, c, u, "GET", base+"/"+subVolume1, "2.79", nil).Expect(t, 200)
+	r = nova(t, c, "GET", base+"/"+subVolume1, u.Token, "2.79", nil).Expect(t, 200)
 	if r.At(t, "volumeAttachment", "delete_on_termination") != true {
 		t.Errorf("show after update: %s", r.Body)
 	}
 	reader := subReader(t, c)
 	mine := subRecord(t, c, reader, func(i *store.Instance) { i.BlockDevices = subBDMs() })
-	expectFault(t, subCall(t, c, reader, "PUT", "/servers/"+mine.ID+"/os-volume_attachments/"+subVolume1, "2.85", att(map[string]any{"volumeId": subVolume1})), 403, "forbidden",
+	expectFault(t, nova(t, c, "PUT", "/servers/"+mine.ID+"/os-volume_attachments/"+subVolume1, reader.Token, "2.85", att(map[string]any{"volumeId": subVolume1})), 403, "forbidden",
 		"Policy doesn't allow os_compute_api:os-volumes-attachments:update to be performed.")
 }

@@ -15,22 +15,22 @@ func TestAvailabilityZoneList(t *testing.T) {
 	c := servertest.New(t)
 	for _, tok := range []string{c.Admin.Token, c.Member.Token, c.Other.Token} {
 		for _, v := range []string{"", "2.101", "latest"} {
-			r := flv(t, c, http.MethodGet, "/os-availability-zone", tok, v, nil).Expect(t, http.StatusOK)
+			r := nova(t, c, http.MethodGet, "/os-availability-zone", tok, v, nil).Expect(t, http.StatusOK)
 			// Byte for byte what a real Nova answers (real-nova/10).
 			if want := `{"availabilityZoneInfo":[{"zoneName":"nova","zoneState":{"available":true},"hosts":null}]}`; string(r.Body) != want {
 				t.Errorf("list at %q: %s", v, r.Body)
 			}
 		}
 	}
-	flvFault(t, flv(t, c, http.MethodGet, "/os-availability-zone?x=1", c.Member.Token, "2.102", nil), 400, "Additional properties are not allowed ('x' was unexpected)")
-	flv(t, c, http.MethodGet, "/os-availability-zone?x=1", c.Member.Token, "2.101", nil).Expect(t, http.StatusOK)
-	flvFault(t, flv(t, c, http.MethodGet, "/os-availability-zone", "", "", nil), 401, "")
+	flvFault(t, nova(t, c, http.MethodGet, "/os-availability-zone?x=1", c.Member.Token, "2.102", nil), 400, "Additional properties are not allowed ('x' was unexpected)")
+	nova(t, c, http.MethodGet, "/os-availability-zone?x=1", c.Member.Token, "2.101", nil).Expect(t, http.StatusOK)
+	flvFault(t, nova(t, c, http.MethodGet, "/os-availability-zone", "", "", nil), 401, "")
 }
 
 func TestAvailabilityZoneDetail(t *testing.T) {
 	c := servertest.New(t)
 	before := time.Now().UTC().Add(-time.Second)
-	r := flv(t, c, http.MethodGet, "/os-availability-zone/detail", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/os-availability-zone/detail", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	var body struct {
 		Info []struct {
 			ZoneName  string                                           `json:"zoneName"`
@@ -73,7 +73,7 @@ func TestAvailabilityZoneDetail(t *testing.T) {
 			}
 		}
 	}
-	flvFault(t, flv(t, c, http.MethodGet, "/os-availability-zone/detail", c.Member.Token, "", nil), 403,
+	flvFault(t, nova(t, c, http.MethodGet, "/os-availability-zone/detail", c.Member.Token, "", nil), 403,
 		"Policy doesn't allow os_compute_api:os-availability-zone:detail to be performed.")
 }
 
@@ -96,11 +96,11 @@ func TestAvailabilityZoneFollowsServices(t *testing.T) {
 	}
 	// A disabled compute service makes its zone unavailable.
 	setCompute(func(s *store.Service) { s.Disabled = true })
-	r := flv(t, c, http.MethodGet, "/os-availability-zone", c.Member.Token, "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/os-availability-zone", c.Member.Token, "", nil).Expect(t, http.StatusOK)
 	if want := `{"availabilityZoneInfo":[{"zoneName":"nova","zoneState":{"available":false},"hosts":null}]}`; string(r.Body) != want {
 		t.Errorf("list with the compute service disabled: %s", r.Body)
 	}
-	r = flv(t, c, http.MethodGet, "/os-availability-zone/detail", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-availability-zone/detail", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if got := r.At(t, "availabilityZoneInfo", "1", "hosts"); got != nil {
 		t.Errorf("unavailable zone lists hosts: %s", r.Body)
 	}
@@ -109,13 +109,13 @@ func TestAvailabilityZoneFollowsServices(t *testing.T) {
 	}
 	// A forced-down service is listed, not available.
 	setCompute(func(s *store.Service) { s.Disabled, s.ForcedDown = false, true })
-	r = flv(t, c, http.MethodGet, "/os-availability-zone/detail", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-availability-zone/detail", c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 	if got := r.At(t, "availabilityZoneInfo", "1", "hosts", "testhost", "nova-compute", "available"); got != false {
 		t.Errorf("forced-down service available: %s", r.Body)
 	}
 	// Another zone name.
 	setCompute(func(s *store.Service) { s.ForcedDown, s.Zone = false, "az1" })
-	r = flv(t, c, http.MethodGet, "/os-availability-zone", c.Member.Token, "", nil).Expect(t, http.StatusOK)
+	r = nova(t, c, http.MethodGet, "/os-availability-zone", c.Member.Token, "", nil).Expect(t, http.StatusOK)
 	if got := r.At(t, "availabilityZoneInfo", "0", "zoneName"); got != "az1" {
 		t.Errorf("zone name: %s", r.Body)
 	}
@@ -128,7 +128,7 @@ func TestAvailabilityZoneMatchesNovaSamples(t *testing.T) {
 		{"os-availability-zone/availability-zone-detail-resp.json", "/os-availability-zone/detail"},
 	} {
 		want := loadNovaSample(t, tc.sample)
-		r := flv(t, c, http.MethodGet, tc.path, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, tc.path, c.Admin.Token, "", nil).Expect(t, http.StatusOK)
 		var got any
 		r.Decode(t, &got)
 		// The samples' hosts are named after their services; compare the

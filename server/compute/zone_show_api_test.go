@@ -11,7 +11,7 @@ import (
 func TestAvailabilityZoneShow(t *testing.T) {
 	c := servertest.New(t)
 	for _, tok := range []string{c.Admin.Token, c.Member.Token, c.Other.Token} {
-		r := adm(t, c, http.MethodGet, "/os-availability-zone/nova", tok, "", nil).Expect(t, http.StatusOK)
+		r := nova(t, c, http.MethodGet, "/os-availability-zone/nova", tok, "", nil).Expect(t, http.StatusOK)
 		if want := `{"availabilityZoneInfo":[{"zoneName":"nova","zoneState":{"available":true},"hosts":null}]}`; string(r.Body) != want {
 			t.Errorf("show: %s", r.Body)
 		}
@@ -31,7 +31,7 @@ func TestAvailabilityZoneShow(t *testing.T) {
 		svc.Disabled = true
 		return store.Services.Put(tx, svc)
 	})
-	r := adm(t, c, http.MethodGet, "/os-availability-zone/nova", c.Member.Token, "", nil).Expect(t, http.StatusOK)
+	r := nova(t, c, http.MethodGet, "/os-availability-zone/nova", c.Member.Token, "", nil).Expect(t, http.StatusOK)
 	if want := `{"availabilityZoneInfo":[{"zoneName":"nova","zoneState":{"available":false},"hosts":null}]}`; string(r.Body) != want {
 		t.Errorf("unavailable zone: %s", r.Body)
 	}
