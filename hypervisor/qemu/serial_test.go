@@ -301,9 +301,20 @@ func TestSerialHubFinish(t *testing.T) {
 	guest := qemu.accept(t)
 	want := pattern(1 << 20)
 	sent := make(chan error, 1)
+	// The connection ends only once finish has begun: ended earlier, the
+	// hub rightly reconnects (QEMU dropped its client but still runs), and
+	// a reconnect after finish is what this test must see if it happens.
+	finishing := func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.finishing
+	}
 	go func() {
 		guest.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		_, err := guest.Write(want)
+		for !finishing() {
+			time.Sleep(time.Millisecond)
+		}
 		guest.Close()
 		sent <- err
 	}()
