@@ -141,8 +141,11 @@ func (s *rfbSession) watch() {
 	for {
 		select {
 		case <-s.w.pokes:
-			c := s.colour()
+			// The colour is read under the session's lock, as message
+			// does: read before it, a change and its poke could fall
+			// between the read and a request being held, and be lost.
 			s.mu.Lock()
+			c := s.colour()
 			if s.pending != nil && (s.shown == nil || *s.shown != c) {
 				r := *s.pending
 				s.pending = nil
@@ -273,9 +276,9 @@ func (s *rfbSession) message() error {
 			x: binary.BigEndian.Uint16(b[1:]), y: binary.BigEndian.Uint16(b[3:]),
 			w: binary.BigEndian.Uint16(b[5:]), h: binary.BigEndian.Uint16(b[7:]),
 		})
-		c := s.colour()
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		c := s.colour()
 		if b[0] != 0 && s.shown != nil && *s.shown == c {
 			// Nothing changed: hold the request until something does,
 			// as servers do, rather than spin the client.

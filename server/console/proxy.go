@@ -205,9 +205,15 @@ func relay(ctx context.Context, ws *websocket.Conn, stream io.ReadWriteCloser, o
 				finish(websocket.StatusNormalClosure, "console closed")
 				return
 			}
-			wctx, cancel := context.WithTimeout(context.Background(), o.writeTimeout)
+			// The reason is set when the client is too slow, before the
+			// library's own deadline (a backstop here) drops the
+			// connection: the reader would see that drop first and call
+			// it the client's close.
+			slow := time.AfterFunc(o.writeTimeout, func() { finish(websocket.StatusTryAgainLater, "client too slow") })
+			wctx, cancel := context.WithTimeout(context.Background(), 2*o.writeTimeout)
 			err := ws.Write(wctx, o.typ, p)
 			cancel()
+			slow.Stop()
 			if err != nil {
 				if errors.Is(err, context.DeadlineExceeded) {
 					finish(websocket.StatusTryAgainLater, "client too slow")
